@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Installs what float's tests and demo need on a fresh Debian machine:
+// npm packages (when node_modules is missing or older than package-lock.json)
+// and, when run as root, the Debian packages float drives (ansible, openssl, debootstrap, ...).
+// Usage: node scripts/setup.mjs [--npm-only]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const npmOnly = process.argv.includes('--npm-only');
+
+function log(msg) {
+  process.stderr.write(`setup: ${msg}\n`);
+}
+
+function npmInstall() {
+  const modules = join(root, 'node_modules');
+  const stamp = join(modules, '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing npm packages');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}
+
+// Debian packages: the tools float runs (ansible-playbook, ansible-vault, openssl, ssh-keygen)
+// and what the local test hosts need (debootstrap, systemd-nspawn, ip, iptables).
+export const DEBIAN_PACKAGES = [
+  'ansible', 'ansible-lint', 'openssl', 'openssh-client', 'git', 'debootstrap', 'systemd-container',
+  'iproute2', 'iptables', 'busybox-static', 'curl', 'dnsutils', 'vagrant',
+];
+
+function missingDebianPackages() {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], {
+    encoding: 'utf8',
+  });
+  const installed = new Set(
+    (r.stdout || '')
+      .split('\n')
+      .filter((l) => /\sii\s*$/.test(l))
+      .map((l) => l.split(' ')[0]),
+  );
+  return DEBIAN_PACKAGES.filter((p) => !installed.has(p));
+}
+
+function aptInstall() {
+  if (npmOnly) return;
+  if (!existsSync('/usr/bin/dpkg-query')) return;
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages (run as root to install them): ${missing.join(' ')}`);
+    return;
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
+
+npmInstall();
+aptInstall();

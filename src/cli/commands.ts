@@ -1,0 +1,9 @@
+// The list of CLI commands. Each command lives in its own file and exports a
+// `register(program, setExitCode)` function; add one import per command here.
+import type { Command } from 'commander';
+import { register as check } from './check.js';
+
+export type SetExitCode = (code: number) => void;
+export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
+
+export const COMMANDS: RegisterCommand[] = [check];

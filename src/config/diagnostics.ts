@@ -1,0 +1,75 @@
+// Diagnostics: positioned messages with stable codes, and the one error type
+// that carries user mistakes up to the CLI (src/cli/main.ts catches it).
+
+export type Severity = 'error' | 'warning';
+
+/** The catalogue of diagnostic codes. Codes are stable: docs and tests name them. */
+export const CODES = {
+  F1000: 'YAML syntax error',
+  F1001: 'unknown attribute',
+  F1002: 'wrong type or value',
+  F1003: 'missing required attribute',
+  F1004: 'duplicate key in a mapping',
+  F1005: 'file not found or unreadable',
+  F1006: 'include cycle',
+  F1007: 'invalid name',
+  F2001: 'port conflict between services',
+  F2002: 'duplicate public endpoint',
+  F2003: 'unknown scheduling group',
+  F2004: 'not enough hosts for num_instances',
+  F2005: 'schedule_with names an unknown service',
+  F2006: 'schedule_with cycle',
+  F2007: 'dataset with both path and backup_command',
+  F2008: 'overlay address problem',
+  F2009: 'address used by two hosts',
+  F2010: 'public TCP port claimed twice',
+  F2011: 'missing global variable',
+  F2012: 'master elected on a host that does not run the service',
+  F3001: 'credentials problem',
+  F4001: 'environment problem',
+} as const;
+
+export type Code = keyof typeof CODES;
+
+export interface Position {
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  message: string;
+  pos?: Position;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : '';
+  return `${where}${d.severity}: ${d.message} [${d.code}]`;
+}
+
+/** Sort diagnostics by file, line, column, so output is stable. */
+export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => {
+    const fa = a.pos?.file ?? '';
+    const fb = b.pos?.file ?? '';
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    return (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0);
+  });
+}
+
+/** A user mistake (bad configuration, missing file, bad flag): the CLI prints it and exits 2. */
+export class FloatUserError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[] | string, code: Code = 'F4001') {
+    const ds = typeof diagnostics === 'string' ? [{ code, severity: 'error' as const, message: diagnostics }] : diagnostics;
+    super(ds.map(formatDiagnostic).join('\n'));
+    this.name = 'FloatUserError';
+    this.diagnostics = ds;
+  }
+}
+
+export function hasErrors(ds: Diagnostic[]): boolean {
+  return ds.some((d) => d.severity === 'error');
+}
