@@ -1,0 +1,305 @@
+// Loads a float configuration: config.yml, services.yml (with includes), hosts.yml,
+// group_vars/, passwords.yml. Returns one typed Model plus every diagnostic found;
+// it never stops at the first error.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Diagnostic, Position } from './diagnostics.js';
+import { configFile, type ConfigFile } from './schema/config.js';
+import { globals, type Globals } from './schema/globals.js';
+import { hostAttrs, hostsFile, type Host } from './schema/host.js';
+import { passwordEntry, passwordInclude, type PasswordEntry } from './schema/passwords.js';
+import { NAME_RE, service, type Service } from './schema/service.js';
+import {
+  locate,
+  mergeSourced,
+  plain,
+  positionOf,
+  readYamlFile,
+  toSourced,
+  type Sourced,
+  type YamlFile,
+} from './source.js';
+import { validate } from './validate.js';
+
+/** Where the bundled files (services.default.yml, playbooks/, roles/) live. */
+export const FLOAT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+
+export interface Model {
+  /** Absolute path of config.yml. */
+  configPath: string;
+  /** Directory of config.yml. */
+  baseDir: string;
+  config: ConfigFile & {
+    services_file: string;
+    hosts_file: string;
+    passwords_file: string;
+    credentials_dir: string;
+  };
+  /** Enabled services, sorted by name. */
+  services: Service[];
+  /** Hosts, sorted by name. */
+  hosts: Host[];
+  globals: Globals & Record<string, unknown>;
+  /** Variables of groups other than `all` (hosts.yml group_vars merged with group_vars/ files). */
+  groupVars: Record<string, Record<string, unknown>>;
+  passwords: PasswordEntry[];
+  /** Where things were written, for positioned diagnostics in later stages. */
+  sources: {
+    config: Sourced;
+    services: Sourced;
+    hosts: Sourced;
+    globals: Sourced;
+  };
+}
+
+export interface LoadResult {
+  model?: Model;
+  diagnostics: Diagnostic[];
+}
+
+const EMPTY_FILE = (file: YamlFile): Sourced => ({ kind: 'map', file, node: file.doc.contents!, entries: new Map() });
+
+function resolveFrom(file: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(dirname(file), p);
+}
+
+function expectMap(s: Sourced, what: string, diags: Diagnostic[]): boolean {
+  if (s.kind === 'map') return true;
+  if (s.kind === 'scalar' && s.value === null) return false; // an empty file
+  diags.push({ code: 'F1002', severity: 'error', message: `${what} must be a mapping`, pos: locate(s, []) });
+  return false;
+}
+
+function readSourced(path: string, diags: Diagnostic[], from?: Position): Sourced | undefined {
+  const file = readYamlFile(path, diags, from);
+  if (!file) return undefined;
+  const s = toSourced(file, file.doc.contents);
+  return s.kind === 'scalar' && s.value === null ? EMPTY_FILE(file) : s;
+}
+
+/** Reads a file of the `include`-able kind (services.yml), evaluating includes first and merging. */
+function readWithIncludes(path: string, diags: Diagnostic[], stack: string[], from?: Position): Sourced | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    real = path;
+  }
+  if (stack.includes(real)) {
+    const chain = [...stack.slice(stack.indexOf(real)), real].map((p) => p).join(' -> ');
+    diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${chain}`, pos: from });
+    return undefined;
+  }
+  const own = readSourced(path, diags, from);
+  if (!own) return undefined;
+  if (!expectMap(own, 'a services file', diags) || own.kind !== 'map') return own.kind === 'map' ? own : undefined;
+  const inc = own.entries.get('include');
+  let merged: Sourced | undefined;
+  if (inc) {
+    const items = inc.value.kind === 'seq' ? inc.value.items : [inc.value];
+    for (const item of items) {
+      const pos = positionOf(item.file, item.node);
+      if (item.kind !== 'scalar' || typeof item.value !== 'string') {
+        diags.push({ code: 'F1002', severity: 'error', message: 'include entries must be file paths', pos });
+        continue;
+      }
+      const included = readWithIncludes(resolveFrom(path, item.value), diags, [...stack, real], pos);
+      if (included) merged = merged ? mergeSourced(merged, included) : included;
+    }
+  }
+  const ownEntries = new Map(own.entries);
+  ownEntries.delete('include');
+  const ownNoInclude: Sourced = { ...own, entries: ownEntries };
+  return merged ? mergeSourced(merged, ownNoInclude) : ownNoInclude;
+}
+
+function loadServices(path: string, diags: Diagnostic[], from: Position): { services: Service[]; source: Sourced } | undefined {
+  const source = readWithIncludes(path, diags, [], from);
+  if (!source || source.kind !== 'map') return undefined;
+  const services: Service[] = [];
+  for (const [name, entry] of source.entries) {
+    if (!NAME_RE.test(name)) {
+      diags.push({
+        code: 'F1007',
+        severity: 'error',
+        message: `invalid service name '${name}': use letters, digits and dashes only`,
+        pos: positionOf(entry.keyFile, entry.keyNode),
+      });
+      continue;
+    }
+    if (entry.value.kind !== 'map') {
+      diags.push({ code: 'F1002', severity: 'error', message: `service '${name}' must be a mapping of attributes`, pos: locate(entry.value, []) });
+      continue;
+    }
+    const attrs = validate(service, entry.value, diags, { prefix: [name], what: 'service attribute' });
+    if (!attrs) continue;
+    attrs.containers.forEach((c, i) => {
+      if (!NAME_RE.test(c.name)) {
+        diags.push({
+          code: 'F1007',
+          severity: 'error',
+          message: `invalid container name '${c.name}' in service '${name}': use letters, digits and dashes only`,
+          pos: locate(entry.value, ['containers', i, 'name']),
+        });
+      }
+    });
+    if (attrs.enabled) services.push({ name, ...attrs });
+  }
+  services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { services, source };
+}
+
+/** group_vars/<group>.yml and group_vars/<group>/*.yml next to config.yml. */
+function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): Map<string, Sourced> {
+  const out = new Map<string, Sourced>();
+  const dir = join(baseDir, 'group_vars');
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const files: string[] = [];
+    let group: string;
+    if (statSync(p).isDirectory()) {
+      group = name;
+      for (const f of readdirSync(p).sort()) if (/\.ya?ml$/.test(f)) files.push(join(p, f));
+    } else if (/\.ya?ml$/.test(name)) {
+      group = name.replace(/\.ya?ml$/, '');
+      files.push(p);
+    } else continue;
+    for (const f of files) {
+      const s = readSourced(f, diags);
+      if (!s || !expectMap(s, 'a group_vars file', diags)) continue;
+      const prev = out.get(group);
+      out.set(group, prev ? mergeSourced(prev, s) : s);
+    }
+  }
+  return out;
+}
+
+function normaliseHost(name: string, source: Sourced, diags: Diagnostic[], prefix: string[]): Host | undefined {
+  const attrs = validate(hostAttrs, source, diags, { prefix, what: 'host attribute' });
+  if (!attrs) return undefined;
+  const ips = attrs.ips ?? [attrs.ip, attrs.ip6].filter((x): x is string => !!x);
+  if (ips.length === 0) {
+    diags.push({ code: 'F1003', severity: 'error', message: `host '${name}' has no 'ips' (or legacy 'ip')`, pos: locate(source, []) });
+    return undefined;
+  }
+  const legacyPublic = [attrs.public_ip, attrs.public_ip6].filter((x): x is string => !!x);
+  const public_ips = attrs.public_ips ?? (legacyPublic.length ? legacyPublic : ips);
+  const overlays: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    const m = /^ip_(.+)$/.exec(k);
+    if (m && typeof v === 'string') overlays[m[1]] = v;
+  }
+  return {
+    name,
+    ips,
+    public_ips,
+    groups: attrs.groups,
+    overlays,
+    turndown: attrs.turndown,
+    shard_id: attrs.shard_id === undefined ? undefined : String(attrs.shard_id),
+    resolver_mode: attrs.resolver_mode,
+    vars: { ...(plain(source) as Record<string, unknown>), ips, public_ips },
+  };
+}
+
+function loadPasswords(path: string, diags: Diagnostic[], stack: string[], from?: Position): PasswordEntry[] {
+  if (stack.includes(path)) {
+    diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${[...stack, path].join(' -> ')}`, pos: from });
+    return [];
+  }
+  const s = readSourced(path, diags, from);
+  if (!s) return [];
+  if (s.kind === 'map' && s.entries.size === 0) return []; // empty file
+  if (s.kind !== 'seq') {
+    diags.push({ code: 'F1002', severity: 'error', message: 'a passwords file must be a list', pos: locate(s, []) });
+    return [];
+  }
+  const out: PasswordEntry[] = [];
+  for (const item of s.items) {
+    if (item.kind === 'map' && item.entries.has('include')) {
+      const inc = validate(passwordInclude, item, diags);
+      if (inc) out.push(...loadPasswords(resolveFrom(path, inc.include), diags, [...stack, path], locate(item, ['include'])));
+      continue;
+    }
+    const e = validate(passwordEntry, item, diags, { what: 'password attribute' });
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** Loads and validates everything config.yml points at. */
+export function loadConfig(configPath: string): LoadResult {
+  const diags: Diagnostic[] = [];
+  const absConfig = resolve(configPath);
+  const baseDir = dirname(absConfig);
+  const configSource = readSourced(absConfig, diags);
+  if (!configSource) return { diagnostics: diags };
+  const cfg = validate(configFile, configSource, diags, { what: 'config.yml attribute' });
+  if (!cfg) return { diagnostics: diags };
+  const config = {
+    ...cfg,
+    services_file: resolveFrom(absConfig, cfg.services_file),
+    hosts_file: resolveFrom(absConfig, cfg.hosts_file),
+    passwords_file: resolveFrom(absConfig, cfg.passwords_file),
+    credentials_dir: resolveFrom(absConfig, cfg.credentials_dir),
+    vault_password_file: cfg.vault_password_file ? resolveFrom(absConfig, cfg.vault_password_file) : undefined,
+    roles_path: cfg.roles_path ? resolveFrom(absConfig, cfg.roles_path) : undefined,
+  };
+
+  const services = loadServices(config.services_file, diags, locate(configSource, ['services_file']));
+
+  // hosts.yml
+  const hostsSource = readSourced(config.hosts_file, diags, locate(configSource, ['hosts_file']));
+  const hosts: Host[] = [];
+  const groupVarSources = new Map<string, Sourced>();
+  if (hostsSource && expectMap(hostsSource, 'hosts.yml', diags) && hostsSource.kind === 'map') {
+    const shape = validate(hostsFile.partial(), { ...hostsSource, entries: new Map([...hostsSource.entries].filter(([k]) => k !== 'hosts' && k !== 'group_vars')) }, diags, { what: 'hosts.yml attribute' });
+    void shape;
+    const hostsMap = hostsSource.entries.get('hosts')?.value;
+    if (hostsMap?.kind === 'map') {
+      for (const [name, e] of hostsMap.entries) {
+        const src = e.value.kind === 'scalar' && e.value.value === null ? EMPTY_FILE(e.value.file) : e.value;
+        const h = normaliseHost(name, src, diags, ['hosts', name]);
+        if (h) hosts.push(h);
+      }
+    } else if (hostsMap) {
+      diags.push({ code: 'F1002', severity: 'error', message: "'hosts' must be a mapping of host name to attributes", pos: locate(hostsMap, []) });
+    }
+    const gv = hostsSource.entries.get('group_vars')?.value;
+    if (gv?.kind === 'map') for (const [g, e] of gv.entries) if (e.value.kind === 'map') groupVarSources.set(g, e.value);
+  }
+  hosts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  // group_vars/ next to config.yml override hosts.yml group_vars, as Ansible's own group_vars do.
+  for (const [g, s] of readGroupVarsDir(baseDir, diags)) {
+    const prev = groupVarSources.get(g);
+    groupVarSources.set(g, prev ? mergeSourced(prev, s) : s);
+  }
+  const globalsSource: Sourced = groupVarSources.get('all') ?? EMPTY_FILE(readYamlFile(absConfig, [])!);
+  const globalsValue = validate(globals, globalsSource, diags, { what: 'global variable' });
+  if (globalsValue === undefined) {
+    // Make missing mandatory globals point at a file the operator can act on.
+    for (const d of diags) if (d.code === 'F1003' && d.message.includes("'domain")) d.code = 'F2011';
+  }
+  const groupVars: Record<string, Record<string, unknown>> = {};
+  for (const [g, s] of groupVarSources) if (g !== 'all') groupVars[g] = plain(s) as Record<string, unknown>;
+
+  const passwords = existsSync(config.passwords_file) ? loadPasswords(config.passwords_file, diags, []) : [];
+
+  if (!services || !hostsSource || !globalsValue) return { diagnostics: diags };
+  return {
+    diagnostics: diags,
+    model: {
+      configPath: absConfig,
+      baseDir,
+      config,
+      services: services.services,
+      hosts,
+      globals: globalsValue as Globals & Record<string, unknown>,
+      groupVars,
+      passwords,
+      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },
+    },
+  };
+}

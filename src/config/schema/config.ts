@@ -1,0 +1,22 @@
+// config.yml: pointers to the other files, plus float's own settings.
+import { z } from 'zod';
+
+export const configFile = z.strictObject({
+  plugin: z.literal('float', { message: "config.yml must contain 'plugin: float'" }),
+  services_file: z.string().default('services.yml'),
+  hosts_file: z.string().default('hosts.yml'),
+  passwords_file: z.string().default('passwords.yml'),
+  credentials_dir: z.string().default('credentials/'),
+  /** Vault password file used when ANSIBLE_VAULT_PASSWORD_FILE is not set (create-env writes it). */
+  vault_password_file: z.string().optional(),
+  /** `stable` (default) or `float-compat` (upstream float's assignments, for migration). */
+  scheduler: z.enum(['stable', 'float-compat']).default('stable'),
+  /** Seed of the stable scheduler; defaults to the internal domain. */
+  scheduler_seed: z.string().optional(),
+  /** Local test environment settings written by `float create-env --local`. */
+  test_env: z.record(z.string(), z.unknown()).optional(),
+  /** Extra Ansible roles path (create-env --roles-path). */
+  roles_path: z.string().optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFile>;

@@ -1,0 +1,305 @@
+// Semantic checks on a loaded model: the mistakes a schema cannot see. Each check
+// is a small function returning diagnostics positioned at the offending attribute.
+import { isIP } from 'node:net';
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import type { Diagnostic, Position } from './diagnostics.js';
+import type { Model } from './load.js';
+import type { Service } from './schema/service.js';
+import { at, locate, type Sourced } from './source.js';
+
+function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
+  return locate(model.sources.services, [svc, ...path], { key });
+}
+
+function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
+  return locate(model.sources.hosts, ['hosts', host, ...path], { key });
+}
+
+function where(p: Position): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
+/** Every group some host is in: `all`, written groups, overlay_<net>. */
+export function knownGroups(model: Model): Map<string, string[]> {
+  const groups = new Map<string, string[]>([['all', []]]);
+  const add = (g: string, h: string) => {
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(h);
+  };
+  for (const h of model.hosts) {
+    add('all', h.name);
+    for (const g of h.groups) add(g, h.name);
+    for (const net of Object.keys(h.overlays)) add(`overlay_${net}`, h.name);
+  }
+  return groups;
+}
+
+/** Hosts a service may be placed on (ignoring num_instances), following schedule_with. */
+export function candidateHosts(model: Model, svc: Service, groups: Map<string, string[]>, seen = new Set<string>()): Set<string> {
+  if (svc.schedule_with) {
+    const target = model.services.find((s) => s.name === svc.schedule_with);
+    if (!target || seen.has(target.name)) return new Set();
+    return candidateHosts(model, target, groups, new Set([...seen, svc.name]));
+  }
+  const names = svc.scheduling_group ? [svc.scheduling_group] : svc.scheduling_groups ?? ['all'];
+  const out = new Set<string>();
+  for (const g of names) for (const h of groups.get(g) ?? []) out.add(h);
+  return out;
+}
+
+function checkSchedulingGroups(model: Model, groups: Map<string, string[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const unknown = (svc: Service, group: string, path: PropertyKey[]) =>
+    out.push({
+      code: 'F2003',
+      severity: 'error',
+      message: `service '${svc.name}': no host is in group '${group}'`,
+      pos: svcPos(model, svc.name, path),
+    });
+  for (const s of model.services) {
+    if (s.scheduling_group && !groups.has(s.scheduling_group)) unknown(s, s.scheduling_group, ['scheduling_group']);
+    (s.scheduling_groups ?? []).forEach((g, i) => {
+      if (!groups.has(g)) unknown(s, g, ['scheduling_groups', i]);
+    });
+    if (s.master_scheduling_group && !groups.has(s.master_scheduling_group)) {
+      unknown(s, s.master_scheduling_group, ['master_scheduling_group']);
+    }
+  }
+  return out;
+}
+
+function checkScheduleWith(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const byName = new Map(model.services.map((s) => [s.name, s]));
+  for (const s of model.services) {
+    if (!s.schedule_with) continue;
+    if (!byName.has(s.schedule_with)) {
+      out.push({
+        code: 'F2005',
+        severity: 'error',
+        message: `service '${s.name}': schedule_with names unknown service '${s.schedule_with}'`,
+        pos: svcPos(model, s.name, ['schedule_with']),
+      });
+      continue;
+    }
+    // Follow the chain; a cycle returns to a service already visited.
+    const chain = [s.name];
+    let cur = byName.get(s.schedule_with);
+    while (cur) {
+      if (chain.includes(cur.name)) {
+        if (cur.name === s.name) {
+          out.push({
+            code: 'F2006',
+            severity: 'error',
+            message: `service '${s.name}': schedule_with forms a cycle (${[...chain, cur.name].join(' -> ')})`,
+            pos: svcPos(model, s.name, ['schedule_with']),
+          });
+        }
+        break;
+      }
+      chain.push(cur.name);
+      cur = cur.schedule_with ? byName.get(cur.schedule_with) : undefined;
+    }
+  }
+  return out;
+}
+
+/** Every port a service uses on its hosts, with the attribute path that declares it. */
+export function servicePorts(s: Service): Array<{ port: number; path: PropertyKey[] }> {
+  const out: Array<{ port: number; path: PropertyKey[] }> = [];
+  s.containers.forEach((c, i) => {
+    if (c.port) out.push({ port: c.port, path: ['containers', i, 'port'] });
+    (c.ports ?? []).forEach((p, j) => out.push({ port: p, path: ['containers', i, 'ports', j] }));
+  });
+  s.ports.forEach((p, i) => out.push({ port: p, path: ['ports', i] }));
+  s.public_endpoints.forEach((e, i) => out.push({ port: e.port, path: ['public_endpoints', i, 'port'] }));
+  s.horizontal_endpoints.forEach((e, i) => out.push({ port: e.port, path: ['horizontal_endpoints', i, 'port'] }));
+  s.public_tcp_endpoints.forEach((e, i) => out.push({ port: e.port, path: ['public_tcp_endpoints', i, 'port'] }));
+  s.monitoring_endpoints.forEach((e, i) => out.push({ port: e.port, path: ['monitoring_endpoints', i, 'port'] }));
+  return out;
+}
+
+function checkPortConflicts(model: Model, groups: Map<string, string[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const claims = new Map<number, Array<{ svc: Service; path: PropertyKey[]; hosts: Set<string> }>>();
+  for (const s of model.services) {
+    const hosts = candidateHosts(model, s, groups);
+    const seen = new Set<number>();
+    for (const { port, path } of servicePorts(s)) {
+      if (seen.has(port)) continue; // a service may name its own port several times
+      seen.add(port);
+      const list = claims.get(port) ?? [];
+      for (const other of list) {
+        const shared = [...hosts].find((h) => other.hosts.has(h));
+        if (shared) {
+          out.push({
+            code: 'F2001',
+            severity: 'error',
+            message: `service '${s.name}' uses port ${port}, as does service '${other.svc.name}' (${where(svcPos(model, other.svc.name, other.path))}); both can run on host '${shared}'`,
+            pos: svcPos(model, s.name, path),
+          });
+        }
+      }
+      list.push({ svc: s, path, hosts });
+      claims.set(port, list);
+    }
+  }
+  return out;
+}
+
+function checkPublicEndpoints(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, Position>();
+  for (const s of model.services) {
+    s.public_endpoints.forEach((e, i) => {
+      const path = e.path ? (e.path.endsWith('/') ? e.path : e.path + '/') : '/';
+      const names = [...(e.name ? [e.name] : []), ...(e.domains ?? [])];
+      if (names.length === 0) {
+        out.push({
+          code: 'F1003',
+          severity: 'error',
+          message: `service '${s.name}': public endpoint needs a 'name' or 'domains'`,
+          pos: svcPos(model, s.name, ['public_endpoints', i]),
+        });
+      }
+      for (const n of names) {
+        const key = `${n} ${path}`;
+        const pos = svcPos(model, s.name, ['public_endpoints', i, e.name === n ? 'name' : 'domains']);
+        const prev = seen.get(key);
+        if (prev) {
+          out.push({
+            code: 'F2002',
+            severity: 'error',
+            message: `public endpoint '${n}' path '${path}' is already defined at ${where(prev)}`,
+            pos,
+          });
+        } else seen.set(key, pos);
+      }
+    });
+  }
+  const tcp = new Map<number, { svc: string; pos: Position }>();
+  for (const s of model.services) {
+    s.public_tcp_endpoints.forEach((e, i) => {
+      const port = e.public_port ?? e.port;
+      const pos = svcPos(model, s.name, ['public_tcp_endpoints', i, e.public_port ? 'public_port' : 'port']);
+      const prev = tcp.get(port);
+      if (prev) {
+        out.push({
+          code: 'F2010',
+          severity: 'error',
+          message: `public TCP port ${port} of service '${s.name}' is already claimed by service '${prev.svc}' (${where(prev.pos)})`,
+          pos,
+        });
+      } else tcp.set(port, { svc: s.name, pos });
+    });
+  }
+  return out;
+}
+
+function checkDatasets(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const s of model.services) {
+    s.datasets.forEach((d, i) => {
+      if (d.path && d.backup_command) {
+        out.push({
+          code: 'F2007',
+          severity: 'error',
+          message: `dataset '${d.name}' of service '${s.name}' has both 'path' and 'backup_command'; use one`,
+          pos: svcPos(model, s.name, ['datasets', i, 'backup_command']),
+        });
+      }
+    });
+  }
+  return out;
+}
+
+function ipv4InRange(ip: string, range: IPv4CidrRange): boolean {
+  const v = IPv4.fromDecimalDottedString(ip).getValue();
+  return v >= range.getFirst().getValue() && v <= range.getLast().getValue();
+}
+
+function checkAddresses(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const overlays = new Map<string, IPv4CidrRange | undefined>();
+  model.globals.net_overlays.forEach((o, i) => {
+    const [valid] = Validator.isValidIPv4CidrNotation(o.network);
+    if (!valid) {
+      out.push({
+        code: 'F2008',
+        severity: 'error',
+        message: `net_overlays: '${o.network}' is not an IPv4 network in CIDR notation`,
+        pos: locate(model.sources.globals, ['net_overlays', i, 'network']),
+      });
+      overlays.set(o.name, undefined);
+    } else overlays.set(o.name, IPv4CidrRange.fromCidr(o.network));
+  });
+  const used = new Map<string, { host: string; pos: Position }>();
+  const claim = (space: string, addr: string, host: string, pos: Position) => {
+    const key = `${space} ${addr}`;
+    const prev = used.get(key);
+    if (prev && prev.host !== host) {
+      out.push({
+        code: 'F2009',
+        severity: 'error',
+        message: `address ${addr} of host '${host}' is also used by host '${prev.host}' (${where(prev.pos)})`,
+        pos,
+      });
+    } else if (!prev) used.set(key, { host, pos });
+  };
+  for (const h of model.hosts) {
+    const ipsKey = at(model.sources.hosts, ['hosts', h.name, 'ips']) ? 'ips' : 'ip';
+    h.ips.forEach((ip, i) => {
+      const written = locateHostIp(model.sources.hosts, h.name, ipsKey, i);
+      if (!isIP(ip)) {
+        out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written });
+        return;
+      }
+      claim('ips', ip, h.name, written);
+    });
+    for (const [net, addr] of Object.entries(h.overlays)) {
+      const pos = hostPos(model, h.name, [`ip_${net}`]);
+      if (!overlays.has(net)) {
+        out.push({
+          code: 'F2008',
+          severity: 'error',
+          message: `host '${h.name}': overlay '${net}' is not defined in net_overlays`,
+          pos: hostPos(model, h.name, [`ip_${net}`], true),
+        });
+        continue;
+      }
+      if (isIP(addr) !== 4) {
+        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos });
+        continue;
+      }
+      const range = overlays.get(net);
+      if (range && !ipv4InRange(addr, range)) {
+        out.push({
+          code: 'F2008',
+          severity: 'error',
+          message: `host '${h.name}': ip_${net} ${addr} is outside overlay '${net}' (${range.toCidrString()})`,
+          pos,
+        });
+        continue;
+      }
+      claim(`overlay ${net}`, addr, h.name, pos);
+    }
+  }
+  return out;
+}
+
+function locateHostIp(hosts: Sourced, host: string, key: string, i: number): Position {
+  return key === 'ips' ? locate(hosts, ['hosts', host, 'ips', i]) : locate(hosts, ['hosts', host, i === 0 ? 'ip' : 'ip6']);
+}
+
+/** All semantic checks. */
+export function semanticChecks(model: Model): Diagnostic[] {
+  const groups = knownGroups(model);
+  return [
+    ...checkSchedulingGroups(model, groups),
+    ...checkScheduleWith(model),
+    ...checkPortConflicts(model, groups),
+    ...checkPublicEndpoints(model),
+    ...checkDatasets(model),
+    ...checkAddresses(model),
+  ];
+}
