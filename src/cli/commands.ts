@@ -2,8 +2,10 @@
 // `register(program, setExitCode)` function; add one import per command here.
 import type { Command } from 'commander';
 import { register as check } from './check.js';
+import { register as compile } from './compile.js';
+import { register as schedule } from './schedule.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
 
-export const COMMANDS: RegisterCommand[] = [check];
+export const COMMANDS: RegisterCommand[] = [check, schedule, compile];

@@ -1,0 +1,30 @@
+// float compile: plan (load, check, schedule), derive the inventory, emit it.
+import { dirname, join, resolve } from 'node:path';
+import { deriveInventory } from './inventory/derive.js';
+import { emitInventory } from './inventory/emit.js';
+import type { Inventory } from './inventory/types.js';
+import { plan, type Plan } from './plan.js';
+
+export interface CompileOptions {
+  out?: string;
+  extraFiles?: Map<string, string>;
+}
+
+export interface Compiled {
+  plan: Plan;
+  inventory: Inventory;
+  outDir: string;
+  files: number;
+}
+
+export function defaultInventoryDir(configPath: string): string {
+  return join(dirname(resolve(configPath)), '.float', 'inventory');
+}
+
+export function compile(configPath: string, opts: CompileOptions = {}): Compiled {
+  const p = plan(configPath);
+  const inventory = deriveInventory(p.model, p.schedule);
+  const outDir = resolve(opts.out ?? defaultInventoryDir(configPath));
+  const { files } = emitInventory(inventory, outDir, { extraFiles: opts.extraFiles });
+  return { plan: p, inventory, outDir, files };
+}

@@ -1,0 +1,379 @@
+// Derives the inventory from a model and its schedule: a pipeline of small pure
+// functions, each computing one derived fact. No I/O here.
+import type { Model } from '../config/load.js';
+import type { Host } from '../config/schema/host.js';
+import type { Service } from '../config/schema/service.js';
+import { servicePorts } from '../config/semantic.js';
+import type { ScheduleResult } from '../scheduler/types.js';
+import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
+import type { HostCredential, Inventory, Vars } from './types.js';
+
+/** Everything the derivations share, computed once. */
+export interface Context {
+  model: Model;
+  schedule: ScheduleResult;
+  hostsByName: Map<string, Host>;
+  /** host -> services scheduled there (sorted). */
+  servicesOnHost: Map<string, Service[]>;
+  /** host -> DNS view id (hosts with the same overlays share a view). */
+  viewOf: Map<string, string>;
+}
+
+export function makeContext(model: Model, schedule: ScheduleResult): Context {
+  const hostsByName = new Map(model.hosts.map((h) => [h.name, h]));
+  const servicesOnHost = new Map<string, Service[]>(model.hosts.map((h) => [h.name, []]));
+  for (const s of model.services) for (const h of schedule.assignments[s.name] ?? []) servicesOnHost.get(h)?.push(s);
+  const viewOf = new Map(model.hosts.map((h) => [h.name, viewKey(h)]));
+  return { model, schedule, hostsByName, servicesOnHost, viewOf };
+}
+
+/** The overlays a host is on, sorted: hosts with equal keys see the same DNS map. */
+function viewKey(h: Host): string {
+  return Object.keys(h.overlays).sort(byCodePoint).join(',');
+}
+
+// ---------------------------------------------------------------- addresses
+
+/**
+ * The addresses `viewer` should use to reach `target`: the target's address on the
+ * first (sorted) overlay both are on, else the target's `ips`.
+ */
+export function addressesFor(viewerOverlays: string[], target: Host): string[] {
+  for (const net of viewerOverlays) if (target.overlays[net]) return [target.overlays[net]];
+  return target.ips;
+}
+
+// ---------------------------------------------------------------- groups
+
+export function hostGroups(ctx: Context, viewGroup: (key: string) => string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const h of ctx.model.hosts) {
+    const groups = new Set(h.groups);
+    for (const net of Object.keys(h.overlays)) groups.add(`overlay_${net}`);
+    if (Object.keys(h.overlays).length > 0) groups.add('net_overlay');
+    for (const s of ctx.servicesOnHost.get(h.name)!) groups.add(groupName(s.name));
+    groups.add(viewGroup(ctx.viewOf.get(h.name)!));
+    out[h.name] = [...groups].sort(byCodePoint);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- services
+
+/** Unit names float manages for a service: its systemd_services plus one per container. */
+export function serviceUnits(s: Service): string[] {
+  return [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
+}
+
+/** The global `services` map: every service's metadata, enriched. */
+export function enrichedServices(ctx: Context): Vars {
+  const out: Vars = {};
+  for (const s of ctx.model.services) {
+    out[s.name] = {
+      ...s,
+      group_name: groupName(s.name),
+      user: serviceUser(s.name),
+      hosts: ctx.schedule.assignments[s.name] ?? [],
+      ...(ctx.schedule.masters[s.name] ? { master_host: ctx.schedule.masters[s.name] } : {}),
+      systemd_units: serviceUnits(s),
+    };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- DNS
+
+/** The service discovery map as seen from hosts on `overlays`: name (without domain) -> addresses. */
+export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[]> {
+  const map: Record<string, string[]> = {};
+  const add = (name: string, addrs: string[]) => {
+    map[name] = [...new Set([...(map[name] ?? []), ...addrs])];
+  };
+  for (const h of ctx.model.hosts) add(h.name, addressesFor(overlays, h));
+  for (const s of ctx.model.services) {
+    for (const hn of ctx.schedule.assignments[s.name] ?? []) {
+      const h = ctx.hostsByName.get(hn)!;
+      const addrs = addressesFor(overlays, h);
+      add(s.name, addrs);
+      add(`${h.name}.${s.name}`, addrs);
+      if (h.shard_id !== undefined) add(`${h.shard_id}.${s.name}`, addrs);
+    }
+    const master = ctx.schedule.masters[s.name];
+    if (master) add(`${s.name}-master`, addressesFor(overlays, ctx.hostsByName.get(master)!));
+  }
+  return map;
+}
+
+// ---------------------------------------------------------------- credentials
+
+/** Server certificate names of a service's instance on a host, as the reference lists them. */
+export function serverNames(ctx: Context, s: Service, h: Host, extraSan: string[]): { names: string[]; ips: string[] } {
+  const d = ctx.model.globals.domain;
+  const names = [`${s.name}.${d}`, s.name, `${h.name}.${s.name}.${d}`, `${h.name}.${s.name}`];
+  if (h.shard_id !== undefined) names.push(`${h.shard_id}.${s.name}.${d}`, `${h.shard_id}.${s.name}`);
+  names.push(`${h.name}.${d}`, 'localhost', ...extraSan.map((x) => `${x}.${d}`));
+  const ips = [...h.ips, ...h.public_ips, ...Object.keys(h.overlays).sort(byCodePoint).map((n) => h.overlays[n]), '127.0.0.1', '::1'];
+  return { names: [...new Set(names)], ips: [...new Set(ips)] };
+}
+
+/** The default client credential every host carries (for host-level agents), named after the host. */
+export const DEFAULT_CLIENT_CREDENTIAL = 'host';
+
+export function hostCredentials(ctx: Context, h: Host): HostCredential[] {
+  const d = ctx.model.globals.domain;
+  const out: HostCredential[] = [];
+  for (const s of ctx.servicesOnHost.get(h.name)!) {
+    for (const c of s.service_credentials) {
+      const server = serverNames(ctx, s, h, c.extra_san);
+      out.push({
+        name: c.name,
+        service: s.name,
+        enable_client: c.enable_client,
+        enable_server: c.enable_server,
+        client_cert_mode: c.client_cert_mode,
+        server_cert_mode: c.server_cert_mode,
+        client_names: [c.name, `${c.name}.${d}`],
+        server_names: server.names,
+        server_ips: server.ips,
+      });
+    }
+  }
+  out.push({
+    name: DEFAULT_CLIENT_CREDENTIAL,
+    service: '',
+    enable_client: true,
+    enable_server: false,
+    client_cert_mode: 'client',
+    server_cert_mode: 'server',
+    client_names: [`${h.name}.${d}`, h.name],
+    server_names: [],
+    server_ips: [],
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- firewall
+
+export interface FirewallRule {
+  port: number;
+  protocols: Array<'tcp' | 'udp'>;
+  service: string;
+  /** Why the port is open: ports | public_endpoint | monitoring. */
+  reason: string;
+  /** Source addresses allowed to connect. */
+  sources: string[];
+}
+
+function allAddresses(hosts: Host[]): string[] {
+  return [...new Set(hosts.flatMap((h) => [...h.ips, ...Object.values(h.overlays)]))].sort(byCodePoint);
+}
+
+/**
+ * Which sources may reach each port a service exposes on this host. Container
+ * ports stay local (nothing opened); `ports` are open to all hosts; endpoint ports
+ * to the frontend hosts; monitoring ports to the hosts running prometheus.
+ */
+export function firewallRules(ctx: Context, h: Host): FirewallRule[] {
+  const byName = (names: string[]) => names.map((n) => ctx.hostsByName.get(n)!).filter(Boolean);
+  const everyone = allAddresses(ctx.model.hosts);
+  const frontends = allAddresses(byName(ctx.schedule.assignments['frontend'] ?? []));
+  const scrapers = allAddresses(byName(ctx.schedule.assignments['prometheus'] ?? []));
+  const rules: FirewallRule[] = [];
+  for (const s of ctx.servicesOnHost.get(h.name)!) {
+    for (const p of s.ports) rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: everyone });
+    const endpointPorts = new Set([
+      ...s.public_endpoints.map((e) => e.port),
+      ...s.horizontal_endpoints.map((e) => e.port),
+      ...s.public_tcp_endpoints.map((e) => e.port),
+    ]);
+    for (const p of [...endpointPorts].sort((a, b) => a - b)) {
+      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'public_endpoint', sources: frontends });
+    }
+    for (const p of [...new Set(s.monitoring_endpoints.map((e) => e.port))].sort((a, b) => a - b)) {
+      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'monitoring', sources: scrapers });
+    }
+  }
+  return rules.filter((r) => r.sources.length > 0);
+}
+
+// ---------------------------------------------------------------- traffic routing
+
+export interface HttpUpstream {
+  name: string;
+  service: string;
+  port: number;
+  scheme: string;
+  /** Instance names (host.service.domain) nginx proxies to. */
+  targets: string[];
+}
+
+function upstreamName(endpoint: string, port: number, service: string): string {
+  return `be_${endpoint}_${port}_${service}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function instanceTargets(ctx: Context, s: Service): string[] {
+  return (ctx.schedule.assignments[s.name] ?? []).map((h) => `${h}.${s.name}.${ctx.model.globals.domain}`);
+}
+
+/** Public names of an endpoint: name.<each domain_public>, plus its domains. */
+export function endpointServerNames(ctx: Context, e: { name?: string; domains?: string[] }): string[] {
+  const names = e.name ? ctx.model.globals.domain_public.map((d) => `${e.name}.${d}`) : [];
+  return [...names, ...(e.domains ?? [])];
+}
+
+export function frontendVars(ctx: Context): Vars {
+  const upstreams: HttpUpstream[] = [];
+  const endpoints: Record<string, Record<string, Vars>> = {};
+  const horizontal: Record<string, Vars> = {};
+  const tcp: Vars[] = [];
+  const other: Vars[] = [];
+  for (const s of ctx.model.services) {
+    const targets = instanceTargets(ctx, s);
+    for (const e of s.public_endpoints) {
+      const up = upstreamName(e.name ?? e.domains?.[0] ?? s.name, e.port, s.name);
+      upstreams.push({ name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
+      const path = e.path ? (e.path.endsWith('/') ? e.path : `${e.path}/`) : '/';
+      for (const server of endpointServerNames(ctx, e)) {
+        endpoints[server] ??= {};
+        endpoints[server][path] = {
+          upstream: up,
+          service: s.name,
+          port: e.port,
+          scheme: e.scheme,
+          mode: e.mode,
+          autoconfig: e.autoconfig,
+          enable_sso_proxy: e.enable_sso_proxy,
+          extra_nginx_config: e.extra_nginx_config ?? '',
+          skip_acme: s.skip_acme,
+        };
+      }
+    }
+    for (const e of s.horizontal_endpoints) {
+      const up = upstreamName(e.path.replace(/^\/+/, ''), e.port, s.name);
+      upstreams.push({ name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
+      horizontal[e.path] = { upstream: up, service: s.name, port: e.port, scheme: e.scheme };
+    }
+    for (const e of s.public_tcp_endpoints) {
+      tcp.push({
+        name: e.name,
+        service: s.name,
+        port: e.port,
+        public_port: e.public_port ?? e.port,
+        use_proxy_protocol: e.use_proxy_protocol,
+        targets,
+      });
+    }
+    for (const e of s.public_other_endpoints) {
+      other.push({ name: e.name, service: s.name, server_names: endpointServerNames(ctx, e), skip_acme: s.skip_acme, skip_dns: s.skip_dns });
+    }
+  }
+  return {
+    float_http_upstreams: upstreams,
+    float_http_endpoints: endpoints,
+    float_http_horizontal_endpoints: horizontal,
+    float_tcp_endpoints: tcp,
+    float_other_endpoints: other,
+  };
+}
+
+/** port -> the public HTTP endpoints served by that backend port. */
+export function httpEndpointsByPort(ctx: Context): Record<string, Vars[]> {
+  const out: Record<string, Vars[]> = {};
+  for (const s of ctx.model.services) {
+    for (const e of s.public_endpoints) {
+      (out[String(e.port)] ??= []).push({ service: s.name, name: e.name ?? null, scheme: e.scheme, server_names: endpointServerNames(ctx, e) });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- per host
+
+/** Host variables float-only attributes never pass through (Ansible reserves `groups`). */
+const RESERVED_HOST_KEYS = new Set(['groups']);
+
+export function hostVars(ctx: Context, h: Host): Vars {
+  const vars: Vars = {};
+  for (const [k, v] of Object.entries(h.vars)) if (!RESERVED_HOST_KEYS.has(k)) vars[k] = v;
+  const here = ctx.servicesOnHost.get(h.name)!;
+  for (const s of here) {
+    const g = groupName(s.name);
+    vars[`float_instance_index_${g}`] = (ctx.schedule.assignments[s.name] ?? []).indexOf(h.name);
+    if (ctx.schedule.masters[s.name] === h.name) vars[`float_${g}_is_master`] = true;
+  }
+  vars.float_enabled_services = here.map((s) => s.name);
+  vars.float_enabled_containers = here.flatMap((s) =>
+    s.containers.map((c) => ({ service: s.name, tag: containerTag(s.name, c.name), container: c })),
+  );
+  vars.float_enabled_systemd_units = [...new Set(here.flatMap(serviceUnits))].sort(byCodePoint);
+  const nets = new Map(ctx.model.globals.net_overlays.map((o) => [o.name, o]));
+  vars.float_host_overlay_networks = Object.keys(h.overlays)
+    .sort(byCodePoint)
+    .map((n) => ({ ...nets.get(n), name: n, address: h.overlays[n] }));
+  vars.float_host_service_credentials = hostCredentials(ctx, h);
+  vars.float_host_firewall = firewallRules(ctx, h);
+  return vars;
+}
+
+// ---------------------------------------------------------------- globals
+
+/**
+ * Global variables. Per-service flags default to false here and are set to true
+ * by the service's own group (and per host for masters), so the inventory stays
+ * proportional to hosts + instances rather than hosts × services.
+ */
+export function globalVars(ctx: Context): Vars {
+  const flags: Vars = {};
+  for (const s of ctx.model.services) {
+    const g = groupName(s.name);
+    flags[`float_enable_${g}`] = false;
+    if (s.master_election) flags[`float_${g}_is_master`] = false;
+  }
+  return {
+    ...flags,
+    services: enrichedServices(ctx),
+    float_service_assignments: ctx.schedule.assignments,
+    float_service_masters: ctx.schedule.masters,
+    float_global_dns_map: dnsMap(ctx, []),
+    float_http_endpoints_by_port: httpEndpointsByPort(ctx),
+    // Lists that would repeat every service on every host are computed by Ansible
+    // from the globals above.
+    float_disabled_services:
+      "{{ services.keys() | list | difference(float_enabled_services) | sort }}",
+    float_disabled_systemd_units:
+      "{{ services | dict2items | rejectattr('key', 'in', float_enabled_services) | map(attribute='value.systemd_units') | flatten | unique | difference(float_enabled_systemd_units) | sort }}",
+  };
+}
+
+// ---------------------------------------------------------------- all together
+
+export function viewGroupName(index: number): string {
+  return `float_dns_view_${index}`;
+}
+
+export function deriveInventory(model: Model, schedule: ScheduleResult): Inventory {
+  const ctx = makeContext(model, schedule);
+  const viewKeys = [...new Set(ctx.viewOf.values())].sort(byCodePoint);
+  const viewIndex = new Map(viewKeys.map((k, i) => [k, i]));
+  const hostGroupsOut = hostGroups(ctx, (k) => viewGroupName(viewIndex.get(k)!));
+
+  const groupVars: Inventory['groupVars'] = {};
+  const { domain: _d, ...restGlobals } = model.globals;
+  groupVars.all = {
+    config: { ...restGlobals, domain: model.globals.domain, credentials_dir: model.config.credentials_dir, float_passwords: model.passwords },
+    float: globalVars(ctx),
+  };
+  for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars };
+  for (const s of model.services) {
+    const g = groupName(s.name);
+    groupVars[g] = { ...(groupVars[g] ?? {}), float_service: { [`float_enable_${g}`]: true } };
+  }
+  groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx) };
+  viewKeys.forEach((k, i) => {
+    groupVars[viewGroupName(i)] = { float_dns: { float_host_dns_map: dnsMap(ctx, k ? k.split(',') : []) } };
+  });
+
+  const hostVarsOut: Inventory['hostVars'] = {};
+  for (const h of model.hosts) hostVarsOut[h.name] = hostVars(ctx, h);
+  return { hostGroups: hostGroupsOut, hostVars: hostVarsOut, groupVars };
+}
