@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { register as check } from './check.js';
 import { register as compile } from './compile.js';
 import { register as schedule } from './schedule.js';
+import { register as run } from './run.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
 
-export const COMMANDS: RegisterCommand[] = [check, schedule, compile];
+export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run];
