@@ -41,10 +41,11 @@ export function scheduleModel(
   const input = scheduleInput(model);
   const result = mode === 'float-compat' ? scheduleCompat(input) : scheduleStable(input);
   const diagnostics: Diagnostic[] = [];
-  const seen = new Set(already.map((d) => `${d.code} ${d.pos?.file}:${d.pos?.line}`));
+  // The semantic checks name the service in their messages: `service 'NAME'`.
+  const seen = new Set(already.map((d) => `${d.code} ${/service '([^']+)'/.exec(d.message)?.[1]}`));
   for (const e of result.errors) {
     const pos = locate(model.sources.services, [e.service, e.attribute]);
-    const key = `${e.code} ${pos.file}:${pos.line}`;
+    const key = `${e.code} ${e.service}`;
     if (seen.has(key)) continue;
     seen.add(key);
     diagnostics.push({ code: e.code, severity: 'error', message: e.message, pos });
