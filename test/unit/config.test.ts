@@ -149,19 +149,19 @@ describe('services.yml', () => {
   it('invalid service and container names', () => {
     expect(at({ 'services.yml': 'my_svc: {}\nok:\n  containers:\n    - {name: a.b, image: i}\n' })).toEqual([
       'services.yml:1:1 F1007',
-      'services.yml:4:15 F1007',
+      'services.yml:4:14 F1007',
     ]);
   });
   it('reports every error in one run', () => {
     const d = diagnose({ 'services.yml': 'a:\n  bogus: 1\nb:\n  ports: [x]\nc:\n  scheduling_group: nope\n' });
-    expect(d.map((x) => x.at)).toEqual(['services.yml:2:3 F1001', 'services.yml:4:11 F1002']);
+    expect(d.map((x) => x.at)).toEqual(['services.yml:2:3 F1001', 'services.yml:4:11 F1002', 'services.yml:6:21 F2003']);
   });
 });
 
 describe('semantic checks', () => {
   it('port conflicts between services that can share a host', () => {
     const d = diagnose({ 'services.yml': 'a:\n  ports: [8080]\nb:\n  scheduling_group: backend\n  containers:\n    - {name: c, image: i, port: 8080}\n' });
-    expect(d.map((x) => x.at)).toEqual(['services.yml:6:35 F2001']);
+    expect(d.map((x) => x.at)).toEqual(['services.yml:6:33 F2001']);
     expect(d[0].message).toContain("service 'a'");
   });
   it('no conflict when the services never share a host', () => {
@@ -173,7 +173,7 @@ describe('semantic checks', () => {
         'services.yml':
           'a:\n  monitoring_endpoints:\n    - {port: 9100}\nb:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: b, port: 9100}\n',
       }),
-    ).toEqual(['services.yml:7:22 F2001']);
+    ).toEqual(['services.yml:7:23 F2001']);
   });
   it('duplicate public endpoint name and path', () => {
     expect(
@@ -197,7 +197,7 @@ describe('semantic checks', () => {
         'services.yml':
           'a:\n  scheduling_group: nope\nb:\n  scheduling_groups: [backend, nada]\nc:\n  master_election: true\n  master_scheduling_group: zip\n',
       }),
-    ).toEqual(['services.yml:2:21 F2003', 'services.yml:4:33 F2003', 'services.yml:7:28 F2003']);
+    ).toEqual(['services.yml:2:21 F2003', 'services.yml:4:32 F2003', 'services.yml:7:28 F2003']);
   });
   it('num_instances larger than the hosts available', () => {
     const d = diagnose({ 'services.yml': 'a:\n  scheduling_group: backend\n  num_instances: 3\n' });
@@ -238,7 +238,7 @@ describe('semantic checks', () => {
         'services.yml':
           'a:\n  scheduling_group: frontend\n  public_tcp_endpoints:\n    - {name: a, port: 25}\nb:\n  scheduling_group: backend\n  public_tcp_endpoints:\n    - {name: b, port: 2525, public_port: 25}\n',
       }),
-    ).toEqual(['services.yml:8:43 F2010']);
+    ).toEqual(['services.yml:8:42 F2010']);
   });
   it('domain and domain_public are required', () => {
     const d = diagnose({ 'group_vars/all.yml': 'testing: true\n' });
