@@ -22,7 +22,7 @@ export function inventoryFiles(inv: Inventory): Map<string, string> {
   const hosts: Record<string, null> = {};
   for (const h of Object.keys(inv.hostGroups).sort(byCodePoint)) hosts[h] = null;
   files.set('hosts.yml', HEADER + toYaml({ all: { hosts, children } }));
-  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${h}.yml`, HEADER + toYaml(vars));
+  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${h}/float.yml`, HEADER + toYaml(vars));
   for (const [g, byFile] of Object.entries(inv.groupVars)) {
     for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${g}/${f}.yml`, HEADER + toYaml(vars));
   }
