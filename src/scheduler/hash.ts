@@ -44,7 +44,43 @@ export function murmur3(text: string, seed = 0): number {
   return h >>> 0;
 }
 
-/** Rendezvous weight of a host for a service (salted per purpose: "place", "master"). */
-export function weight(seed: string, purpose: string, service: string, host: string): number {
-  return murmur3(`${purpose}\u0000${service}\u0000${host}`, murmur3(seed));
+/** MurmurHash3's finaliser: a bijective 32-bit avalanche mix. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Combines two hashes into a weight: every bit of both affects every bit of the result. */
+export function combine(a: number, b: number): number {
+  return fmix32(Math.imul(a ^ ((b << 16) | (b >>> 16)), 0x9e3779b1) ^ fmix32(b + 0x7f4a7c15));
+}
+
+/**
+ * Rendezvous weights for one service and purpose ("place", "master"): the host
+ * names' hashes are computed once per scheduling run and combined per service.
+ */
+export class Weights {
+  private readonly hostHash = new Map<string, number>();
+  private readonly seedHash: number;
+  constructor(seed: string) {
+    this.seedHash = murmur3(seed);
+  }
+  private host(name: string): number {
+    let h = this.hostHash.get(name);
+    if (h === undefined) {
+      h = murmur3(name, this.seedHash);
+      this.hostHash.set(name, h);
+    }
+    return h;
+  }
+  /** A function host -> weight for this service and purpose. */
+  forService(purpose: string, service: string): (host: string) => number {
+    const s = murmur3(`${purpose}\u0000${service}`, this.seedHash);
+    return (host) => combine(s, this.host(host));
+  }
 }

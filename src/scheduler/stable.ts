@@ -1,12 +1,19 @@
 // The default scheduler: rendezvous (highest-random-weight) hashing per service,
-// seeded by a stable value from the configuration, with a per-host load bound
-// ("consistent hashing with bounded loads"). A pure function of its input: the
+// seeded by a stable value from the configuration, then a repair pass that moves
+// instances off hosts loaded beyond a bound. A pure function of its input: the
 // order of hosts, services or groups in the files does not matter, and adding or
 // removing a host moves only the instances that must move.
-import { weight } from './hash.js';
+//
+// 1. Each service (with its schedule_with followers) takes its master(s) and then
+//    its best-ranked candidates: pure rendezvous hashing, no coupling between
+//    services, so a change to one service or host moves little.
+// 2. Hosts above ceil(1.25 x their expected load) shed the instances they rank
+//    worst for, to each service's next best host under the bound.
+// 3. Followers (schedule_with) take their target's hosts.
+import { Weights } from './hash.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
 
-/** How far above its expected share a host may be loaded before it is passed over. */
+/** How far above its expected share a host may be loaded before instances move off it. */
 const LOAD_SLACK = 1.25;
 
 function byName(a: string, b: string): number {
@@ -38,12 +45,18 @@ function schedulingGroups(s: SchedService): { attribute: 'scheduling_group' | 's
 }
 
 /**
- * Processing order: schedule_with targets before the services that follow them,
- * otherwise by (scheduling_order, name). Cycles and unknown targets are errors.
+ * Processing order: services placed on every candidate first, schedule_with
+ * targets before the services that follow them, otherwise by (scheduling_order,
+ * name). Cycles and unknown targets are errors.
  */
 function processingOrder(services: SchedService[], errors: ScheduleError[]): SchedService[] {
   const byNameMap = new Map(services.map((s) => [s.name, s]));
-  const sorted = [...services].sort((a, b) => (a.scheduling_order ?? 0) - (b.scheduling_order ?? 0) || byName(a.name, b.name));
+  // Services on every candidate go first: their load is fixed, and the bounded
+  // placements after them must see it.
+  const everywhere = (s: SchedService) => (s.num_instances === 'all' && !s.schedule_with ? 0 : 1);
+  const sorted = [...services].sort(
+    (a, b) => everywhere(a) - everywhere(b) || (a.scheduling_order ?? 0) - (b.scheduling_order ?? 0) || byName(a.name, b.name),
+  );
   const out: SchedService[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (s: SchedService, chain: string[]): void => {
@@ -77,110 +90,64 @@ function processingOrder(services: SchedService[], errors: ScheduleError[]): Sch
 }
 
 interface Placement {
+  service: SchedService;
   hosts: string[];
   candidates: string[];
-}
-
-/**
- * Each host's expected number of instances if every service spread evenly over
- * its candidates; the load bound is a fixed slack above it. Computed from the
- * whole configuration up front, so it does not depend on processing order.
- */
-function expectedLoads(services: SchedService[], candidatesOf: (s: SchedService) => string[]): Map<string, number> {
-  const load = new Map<string, number>();
-  for (const s of services) {
-    const c = candidatesOf(s);
-    if (c.length === 0) continue;
-    const n = s.num_instances === 'all' ? c.length : Math.min(s.num_instances, c.length);
-    for (const h of c) load.set(h, (load.get(h) ?? 0) + n / c.length);
-  }
-  return load;
+  /** Candidates best first. */
+  ranked: string[];
+  /** Instances this placement brings to each host: 1 + its followers. */
+  cost: number;
+  /** Hosts that must keep their instance (masters; every host for num_instances all). */
+  fixed: Set<string>;
 }
 
 /** Candidates ranked by rendezvous weight for this service, best first. */
-function rank(seed: string, service: string, hosts: string[]): string[] {
-  const w = new Map(hosts.map((h) => [h, weight(seed, 'place', service, h)]));
+function rank(weights: Weights, service: string, hosts: string[]): string[] {
+  const weightOf = weights.forService('place', service);
+  const w = new Map(hosts.map((h) => [h, weightOf(h)]));
   return [...hosts].sort((a, b) => w.get(b)! - w.get(a)! || byName(a, b));
 }
 
-export function scheduleStable(input: ScheduleInput): ScheduleResult {
-  const errors: ScheduleError[] = [];
-  const groups = groupMembers(input);
-  const known = knownGroups(input);
-  const order = processingOrder(input.services, errors);
-  const byNameMap = new Map(input.services.map((s) => [s.name, s]));
-
-  // Candidates from groups (schedule_with services follow their target's candidates).
-  const groupCandidates = (s: SchedService): string[] => {
-    const root = rootOf(s);
-    const set = new Set<string>();
-    for (const g of schedulingGroups(root).groups) for (const h of groups.get(g) ?? []) set.add(h);
-    return [...set].sort(byName);
-  };
-  const rootOf = (s: SchedService): SchedService => {
-    const seen = new Set<string>();
-    let cur = s;
-    while (cur.schedule_with && byNameMap.has(cur.schedule_with) && !seen.has(cur.name)) {
-      seen.add(cur.name);
-      cur = byNameMap.get(cur.schedule_with)!;
+/**
+ * The host with the highest master weight in `pool`, restricted to
+ * master_scheduling_group when set (an error when no host of the pool is in it).
+ * Elected among all candidates, not among the chosen instances, so the master
+ * changes only when the candidates do.
+ */
+function electAmong(weights: Weights, s: SchedService, pool: string[], groups: Map<string, Set<string>>, errors: ScheduleError[]): string | undefined {
+  let eligible = pool;
+  if (s.master_scheduling_group) {
+    const group = groups.get(s.master_scheduling_group) ?? new Set<string>();
+    eligible = pool.filter((h) => group.has(h));
+    if (eligible.length === 0) {
+      errors.push({
+        service: s.name,
+        attribute: 'master_scheduling_group',
+        code: 'F2003',
+        message: `service '${s.name}': none of its candidate hosts is in master_scheduling_group '${s.master_scheduling_group}'`,
+      });
+      return undefined;
     }
-    return cur;
-  };
-  const expected = expectedLoads(
-    order.filter((s) => !s.schedule_with),
-    groupCandidates,
-  );
-  const bound = (h: string) => Math.max(1, Math.ceil(LOAD_SLACK * (expected.get(h) ?? 0)));
-
-  const load = new Map<string, number>();
-  const placed = new Map<string, Placement>();
-  const masters: Record<string, string> = {};
-  const failed = new Set<string>();
-
-  for (const s of order) {
-    let placement: Placement | undefined;
-    if (s.schedule_with) {
-      const target = placed.get(s.schedule_with);
-      if (!target) {
-        failed.add(s.name); // the cause (unknown target, cycle, failed target) is reported elsewhere
-        continue;
-      }
-      placement = { hosts: target.hosts, candidates: target.candidates };
-    } else {
-      placement = placeService(input.seed, s, groups, known, load, bound, errors);
-      if (!placement) {
-        failed.add(s.name);
-        continue;
-      }
-    }
-    if (s.master_election) {
-      const m = electMaster(input.seed, s, placement, groups, errors);
-      if (!m) {
-        failed.add(s.name);
-        continue;
-      }
-      masters[s.name] = m;
-    }
-    for (const h of placement.hosts) load.set(h, (load.get(h) ?? 0) + 1);
-    placed.set(s.name, placement);
   }
-
-  const assignments: Record<string, string[]> = {};
-  for (const s of [...input.services].sort((a, b) => byName(a.name, b.name))) {
-    assignments[s.name] = failed.has(s.name) ? [] : [...(placed.get(s.name)?.hosts ?? [])].sort(byName);
+  if (eligible.length === 0) {
+    errors.push({
+      service: s.name,
+      attribute: 'num_instances',
+      code: 'F2004',
+      message: `service '${s.name}' has master_election but no host available to run it`,
+    });
+    return undefined;
   }
-  return { assignments, masters, errors };
+  const masterWeight = weights.forService('master', s.name);
+  return eligible.reduce((best, h) => {
+    const wb = masterWeight(best);
+    const wh = masterWeight(h);
+    return wh > wb || (wh === wb && h < best) ? h : best;
+  });
 }
 
-function placeService(
-  seed: string,
-  s: SchedService,
-  groups: Map<string, Set<string>>,
-  known: Set<string>,
-  load: Map<string, number>,
-  bound: (h: string) => number,
-  errors: ScheduleError[],
-): Placement | undefined {
+/** Candidate hosts of a service from its scheduling groups; undefined (with an error) when unusable. */
+function candidatesOf(s: SchedService, groups: Map<string, Set<string>>, known: Set<string>, errors: ScheduleError[]): string[] | undefined {
   const { attribute, groups: names } = schedulingGroups(s);
   const unknown = names.filter((g) => !known.has(g));
   if (unknown.length > 0) {
@@ -195,9 +162,8 @@ function placeService(
   const set = new Set<string>();
   for (const g of names) for (const h of groups.get(g) ?? []) set.add(h);
   const candidates = [...set].sort(byName);
-  const where = names.length === 1 ? `group '${names[0]}'` : `groups ${names.map((g) => `'${g}'`).join(', ')}`;
-  if (s.num_instances === 'all') return { hosts: candidates, candidates };
-  if (s.num_instances > candidates.length) {
+  if (s.num_instances !== 'all' && s.num_instances > candidates.length) {
+    const where = names.length === 1 ? `group '${names[0]}'` : `groups ${names.map((g) => `'${g}'`).join(', ')}`;
     errors.push({
       service: s.name,
       attribute: 'num_instances',
@@ -206,65 +172,131 @@ function placeService(
     });
     return undefined;
   }
-  const ranked = rank(seed, s.name, candidates);
-  const chosen: string[] = [];
-  for (const h of ranked) {
-    if (chosen.length === s.num_instances) break;
-    if ((load.get(h) ?? 0) < bound(h)) chosen.push(h);
+  return candidates;
+}
+
+export function scheduleStable(input: ScheduleInput): ScheduleResult {
+  const errors: ScheduleError[] = [];
+  const groups = groupMembers(input);
+  const known = knownGroups(input);
+  const order = processingOrder(input.services, errors);
+  const broken = new Set(errors.map((e) => e.service));
+  const byNameMap = new Map(input.services.map((s) => [s.name, s]));
+  const weights = new Weights(input.seed);
+
+  // Followers of each root service (schedule_with, transitively); a follower of a
+  // broken chain is dropped silently (the cause is reported on the chain).
+  const rootOf = (s: SchedService): SchedService | undefined => {
+    let cur = s;
+    for (let i = 0; cur.schedule_with; i++) {
+      const next = byNameMap.get(cur.schedule_with);
+      if (!next || broken.has(cur.name) || i > byNameMap.size) return undefined;
+      cur = next;
+    }
+    return cur;
+  };
+  const followers = new Map<string, SchedService[]>();
+  for (const s of order) {
+    if (!s.schedule_with) continue;
+    const root = rootOf(s);
+    if (root) followers.set(root.name, [...(followers.get(root.name) ?? []), s]);
   }
-  // Every candidate at its bound: overflow onto the best-ranked remaining hosts.
-  for (const h of ranked) {
-    if (chosen.length === s.num_instances) break;
-    if (!chosen.includes(h)) chosen.push(h);
+
+  // Phase 1: masters first, then the best-ranked candidates.
+  const placements = new Map<string, Placement>();
+  const masters: Record<string, string> = {};
+  for (const s of order) {
+    if (s.schedule_with) continue;
+    const candidates = candidatesOf(s, groups, known, errors);
+    if (!candidates) continue;
+    const own = s.master_election ? electAmong(weights, s, candidates, groups, errors) : undefined;
+    if (s.master_election && !own) continue;
+    const ranked = rank(weights, s.name, candidates);
+    const forced: string[] = own ? [own] : [];
+    const mine = followers.get(s.name) ?? [];
+    for (const f of mine) {
+      if (!f.master_election) continue;
+      const m = electAmong(weights, f, candidates, groups, errors);
+      if (!m) continue;
+      masters[f.name] = m;
+      if (!forced.includes(m)) forced.push(m);
+    }
+    if (own) masters[s.name] = own;
+    const n = s.num_instances === 'all' ? candidates.length : s.num_instances;
+    // More masters than instances (followers' masters): keep the best-ranked ones.
+    const keep = forced.length > n ? ranked.filter((h) => forced.includes(h)).slice(0, n) : forced;
+    const hosts = [...keep];
+    for (const h of ranked) {
+      if (hosts.length >= n) break;
+      if (!hosts.includes(h)) hosts.push(h);
+    }
+    placements.set(s.name, {
+      service: s,
+      hosts,
+      candidates,
+      ranked,
+      cost: 1 + mine.length,
+      fixed: new Set(s.num_instances === 'all' ? candidates : keep),
+    });
   }
-  return { hosts: chosen, candidates };
+
+  repairLoads(placements);
+
+  // Phase 3: followers take their root's hosts; a master that lost its instance is re-elected there.
+  const assignments: Record<string, string[]> = {};
+  for (const s of [...input.services].sort((a, b) => byName(a.name, b.name))) {
+    const root = rootOf(s);
+    const p = root ? placements.get(root.name) : undefined;
+    assignments[s.name] = p ? [...p.hosts].sort(byName) : [];
+    if (s.master_election && p && !p.hosts.includes(masters[s.name])) {
+      const m = electAmong(weights, s, p.hosts, groups, errors);
+      if (m) masters[s.name] = m;
+      else delete masters[s.name];
+    }
+    if (!p) delete masters[s.name];
+  }
+  return { assignments, masters, errors };
 }
 
 /**
- * The master is the instance with the highest master weight, among the instances
- * in master_scheduling_group when set. If no instance is in that group, the
- * worst-ranked instance is swapped for the best-ranked candidate in it.
+ * Each host's expected instances if every service spread evenly over its
+ * candidates; the bound is LOAD_SLACK above it.
  */
-function electMaster(
-  seed: string,
-  s: SchedService,
-  p: Placement,
-  groups: Map<string, Set<string>>,
-  errors: ScheduleError[],
-): string | undefined {
-  let pool = p.hosts;
-  if (s.master_scheduling_group) {
-    const group = groups.get(s.master_scheduling_group) ?? new Set<string>();
-    pool = p.hosts.filter((h) => group.has(h));
-    if (pool.length === 0) {
-      const inGroup = rank(seed, s.name, p.candidates.filter((h) => group.has(h)));
-      if (inGroup.length === 0 || s.schedule_with) {
-        errors.push({
-          service: s.name,
-          attribute: 'master_scheduling_group',
-          code: 'F2003',
-          message: `service '${s.name}': none of its candidate hosts is in master_scheduling_group '${s.master_scheduling_group}'`,
-        });
-        return undefined;
+function limits(placements: Map<string, Placement>): Map<string, number> {
+  const expected = new Map<string, number>();
+  for (const p of placements.values()) {
+    for (const h of p.candidates) expected.set(h, (expected.get(h) ?? 0) + (p.cost * p.hosts.length) / p.candidates.length);
+  }
+  return new Map([...expected].map(([h, e]) => [h, Math.max(1, Math.ceil(LOAD_SLACK * e - 1e-9))]));
+}
+
+/**
+ * Phase 2: hosts above their bound shed the movable instances they rank worst
+ * for, each to the best-ranked candidate of that service with room for it.
+ * Moves only go to hosts under their bound, so no new excess is created.
+ */
+function repairLoads(placements: Map<string, Placement>): void {
+  const limit = limits(placements);
+  const load = new Map<string, number>();
+  for (const p of placements.values()) for (const h of p.hosts) load.set(h, (load.get(h) ?? 0) + p.cost);
+  const services = [...placements.values()].sort((a, b) => byName(a.service.name, b.service.name));
+  for (const host of [...load.keys()].sort(byName)) {
+    while (load.get(host)! > limit.get(host)!) {
+      // Movable instances on this host, the ones it ranks worst for first.
+      const movable = services
+        .filter((p) => p.hosts.includes(host) && !p.fixed.has(host))
+        .sort((a, b) => b.ranked.indexOf(host) / b.ranked.length - a.ranked.indexOf(host) / a.ranked.length || byName(a.service.name, b.service.name));
+      let moved = false;
+      for (const p of movable) {
+        const to = p.ranked.find((h) => !p.hosts.includes(h) && (load.get(h) ?? 0) + p.cost <= limit.get(h)!);
+        if (!to) continue;
+        p.hosts = p.hosts.map((h) => (h === host ? to : h));
+        load.set(host, load.get(host)! - p.cost);
+        load.set(to, (load.get(to) ?? 0) + p.cost);
+        moved = true;
+        break;
       }
-      const ranked = rank(seed, s.name, p.hosts);
-      const worst = ranked[ranked.length - 1];
-      p.hosts = p.hosts.map((h) => (h === worst ? inGroup[0] : h));
-      pool = [inGroup[0]];
+      if (!moved) break;
     }
   }
-  if (pool.length === 0) {
-    errors.push({
-      service: s.name,
-      attribute: 'num_instances',
-      code: 'F2004',
-      message: `service '${s.name}' has master_election but no host available to run it`,
-    });
-    return undefined;
-  }
-  return pool.reduce((best, h) => {
-    const wb = weight(seed, 'master', s.name, best);
-    const wh = weight(seed, 'master', s.name, h);
-    return wh > wb || (wh === wb && h < best) ? h : best;
-  });
 }
