@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { envDown, envStatus, envUp, sshCommand, type EnvStatus } from '../env/local-hosts.js';
 import { specFromConfig } from '../env/spec.js';
 import { requireRoot, requireTools } from '../env/sys.js';
+import { BUSYBOX_IMAGE, importBusyboxImage } from '../env/busybox-image.js';
 import type { SetExitCode } from './commands.js';
 import { configOption } from './options.js';
 
@@ -34,6 +35,15 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .action(async (opts: { config: string }) => {
       const spec = specFromConfig(opts.config);
       printStatus(await envUp(spec));
+    });
+
+  env
+    .command('busybox-image')
+    .description(`import ${BUSYBOX_IMAGE}, a tiny image built from Debian's busybox-static, on every host (there is no registry in test environments)`)
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      await importBusyboxImage(specFromConfig(opts.config));
+      process.stdout.write(`${BUSYBOX_IMAGE} is present on every host\n`);
     });
 
   env
