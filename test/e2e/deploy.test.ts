@@ -1,0 +1,244 @@
+// float run against real Debian hosts booted on this machine: fe1 (frontend),
+// be1 and be2 (backend). Checks that the base roles make every host run exactly
+// what the schedule says, securely, idempotently; that float run passes options
+// through; and that it refuses an accidental rollback. Needs root, like
+// test/e2e/local-hosts.test.ts.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importBusyboxImage } from '../../src/env/busybox-image.js';
+import { envDown, envUp, sshCommand } from '../../src/env/local-hosts.js';
+import { pickFreeNetwork, specFromConfig, type EnvSpec } from '../../src/env/spec.js';
+import { missingTools } from '../../src/env/sys.js';
+import { REPO_ROOT, writeTree } from '../helpers/tree.js';
+
+const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
+const missing = missingTools(['systemd-nspawn', 'debootstrap', 'ansible-playbook']);
+const skipReason = notRoot ? 'not running as root' : missing.length ? `missing ${missing.map((m) => m.tool).join(', ')}` : undefined;
+if (skipReason) console.warn(`skipping the deployment e2e test: ${skipReason}`);
+
+const FLOAT = join(REPO_ROOT, 'bin/float.mjs');
+const DOMAIN = 'infra.test';
+
+function services(webGroup: string): string {
+  return `include: ${REPO_ROOT}/services.default.yml
+web:
+  scheduling_group: ${webGroup}
+  num_instances: 1
+  master_election: true
+  service_credentials:
+    - name: web
+  containers:
+    - name: http
+      image: localhost/busybox:latest
+      port: 8080
+      args: /bin/httpd -f -p 8080 -h /etc
+  public_endpoints:
+    - name: www
+      port: 8080
+      scheme: http
+api:
+  scheduling_group: backend
+  ports: [9090]
+  service_credentials:
+    - name: api
+  containers:
+    - name: http
+      image: localhost/busybox:latest
+      port: 9090
+      args: /bin/httpd -f -p 9090 -h /etc
+    - name: private
+      image: localhost/busybox:latest
+      port: 9999
+      args: /bin/httpd -f -p 9999 -h /etc
+jail:
+  scheduling_group: backend
+  containers:
+    - name: main
+      image: localhost/busybox:latest
+      args: /bin/sleep 1000000
+      egress_policy: none
+`;
+}
+
+interface RunOut {
+  status: number;
+  out: string;
+}
+
+describe.skipIf(skipReason !== undefined)('float run on local hosts: base roles', { timeout: 15 * 60_000 }, () => {
+  let dir = '';
+  let spec: EnvSpec | undefined;
+  let ip: Record<string, string> = {};
+  const timings: string[] = [];
+
+  const float = (args: string[], label?: string): RunOut => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [FLOAT, ...args, '--config', join(dir, 'config.yml')], { cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
+    if (label) timings.push(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return { status: r.status ?? 1, out: r.stdout + r.stderr };
+  };
+  const floatRun = (args: string[], label?: string) => {
+    const [playbook, ...rest] = args;
+    return float(['run', playbook, ...rest], label);
+  };
+  const on = (host: string, command: string): { status: number; out: string } => {
+    const [cmd, ...args] = sshCommand(spec!, host, [command]);
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status ?? 1, out: (r.stdout + r.stderr).trim() };
+  };
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+  const recap = (out: string) => Object.fromEntries([...out.matchAll(/^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)].map((m) => [m[1], { changed: +m[2], unreachable: +m[3], failed: +m[4] }]));
+  const httpFrom = (host: string, url: string) => on(host, `python3 -c 'import urllib.request as u; print(u.urlopen("${url}", timeout=4).read()[:20])'`);
+
+  beforeAll(async () => {
+    const network = pickFreeNetwork();
+    const p = network.split('.').slice(0, 3).join('.');
+    ip = { fe1: `${p}.10`, be1: `${p}.11`, be2: `${p}.12` };
+    dir = writeTree(
+      {
+        'config.yml': `plugin: float\nvault_password_file: .vault_password\ntest_env:\n  network: ${network}\n`,
+        '.vault_password': 'e2e-vault-password\n',
+        '.gitignore': '.float/\n.float-env/\n.vault_password\ncredentials/\n',
+        'hosts.yml': `hosts:
+  fe1:
+    ips: [${ip.fe1}]
+    ansible_host: ${ip.fe1}
+    groups: [frontend]
+  be1:
+    ips: [${ip.be1}]
+    ansible_host: ${ip.be1}
+    groups: [backend, zone-a]
+  be2:
+    ips: [${ip.be2}]
+    ansible_host: ${ip.be2}
+    groups: [backend, zone-b]
+group_vars:
+  all:
+    ansible_user: root
+    ansible_ssh_private_key_file: .float-env/ssh/id_ed25519
+    ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+`,
+        'group_vars/all/config.yml': `domain: ${DOMAIN}
+domain_public: [example.test]
+testing: true
+float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
+float_podman_runtime: runc
+`,
+        'services.yml': services('zone-a'),
+        'passwords.yml': '- {name: e2e_secret, length: 16}\n',
+        'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n`,
+        'ping.yml': '- hosts: all\n  gather_facts: true\n  tasks:\n    - ansible.builtin.debug:\n        msg: "{{ inventory_hostname }} says {{ greeting | default(\'nothing\') }} as {{ ansible_user_id }}"\n',
+      },
+      'float-deploy-e2e-',
+    );
+    spec = specFromConfig(join(dir, 'config.yml'));
+    const t0 = Date.now();
+    await envUp(spec);
+    timings.push(`env up (3 hosts): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await importBusyboxImage(spec);
+    git('init', '-q');
+    git('add', '-A');
+    git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', 'initial');
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    console.log(`deployment e2e timings:\n  ${timings.join('\n  ')}`);
+    if (spec) await envDown(spec).catch((e) => console.error(`env down failed: ${(e as Error).message}`));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 5 * 60_000);
+
+  it('float run passes -e, --limit and --check through to ansible-playbook', () => {
+    const r = floatRun(['ping.yml', '-e', 'greeting=hello', '--limit', 'fe1,be1', '--check'], 'trivial playbook');
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('fe1 says hello as root');
+    expect(r.out).toContain('be1 says hello as root');
+    expect(r.out).not.toContain('be2 says');
+  });
+
+  it('the first run applies the base layer', () => {
+    const r = floatRun(['site.yml'], 'first float run site.yml');
+    expect(r.status, r.out.slice(-3000)).toBe(0);
+    expect(Object.values(recap(r.out)).every((h) => h.failed === 0 && h.unreachable === 0)).toBe(true);
+  });
+
+  it('the container service runs on exactly its scheduled host', () => {
+    expect(on('be1', 'systemctl is-active web-http.service').out).toBe('active');
+    expect(on('be1', "podman ps --format '{{.Names}}'").out.split('\n')).toContain('web-http');
+    for (const h of ['be2', 'fe1']) {
+      expect(on(h, 'systemctl is-active web-http.service').out).not.toBe('active');
+      expect(on(h, "podman ps --format '{{.Names}}'").out.split('\n')).not.toContain('web-http');
+    }
+    // Runs as its service user, with all capabilities dropped.
+    expect(on('be1', "ps -eo user:20,args | grep '[h]ttpd -f -p 8080' | cut -d' ' -f1").out).toBe('docker-web');
+    expect(on('be1', "grep CapEff /proc/$(pgrep -u docker-web -x httpd)/status").out).toMatch(/CapEff:\s+0+$/);
+  });
+
+  it('service discovery: svc, host.svc and svc-master names resolve from the frontend', () => {
+    expect(on('fe1', `getent hosts web.${DOMAIN}`).out).toMatch(new RegExp(`^${ip.be1}\\s`));
+    expect(on('fe1', `getent hosts be1.web.${DOMAIN}`).out).toMatch(new RegExp(`^${ip.be1}\\s`));
+    expect(on('fe1', `getent hosts web-master.${DOMAIN}`).out).toMatch(new RegExp(`^${ip.be1}\\s`));
+    expect(on('fe1', `getent ahostsv4 api.${DOMAIN} | awk '{print $1}' | sort -u`).out.split('\n')).toEqual([ip.be1, ip.be2].sort());
+  });
+
+  it('firewall: declared ports answer from other hosts, undeclared ones do not', () => {
+    expect(httpFrom('fe1', `http://be1.api.${DOMAIN}:9090/hostname`).status).toBe(0);
+    expect(httpFrom('be2', `http://be1.api.${DOMAIN}:9090/hostname`).status).toBe(0);
+    // Port 9999 listens on be1 (reachable locally) but is not declared in `ports`.
+    expect(httpFrom('be1', 'http://127.0.0.1:9999/hostname').status).toBe(0);
+    expect(httpFrom('fe1', `http://be1.api.${DOMAIN}:9999/hostname`).status).not.toBe(0);
+    // The public endpoint port answers from the frontend only.
+    expect(httpFrom('fe1', `http://be1.web.${DOMAIN}:8080/hostname`).status).toBe(0);
+    expect(httpFrom('be2', `http://be1.web.${DOMAIN}:8080/hostname`).status).not.toBe(0);
+  });
+
+  it('egress_policy none: the container cannot reach another host', () => {
+    expect(on('be1', `podman exec jail-main wget -q -T 3 -O - http://${ip.be2}:9090/hostname`).status).not.toBe(0);
+    // ...while the same request from root on the host works.
+    expect(on('be1', `python3 -c 'import urllib.request as u; u.urlopen("http://${ip.be2}:9090/hostname", timeout=4)'`).status).toBe(0);
+  });
+
+  it('credentials: owner, group and mode; only the owning service can read its key', () => {
+    const stat = (f: string) => on('be1', `stat -c '%U %G %a' ${f}`).out;
+    expect(stat('/etc/credentials/x509/web/server/private_key.pem')).toBe('root web-credentials 640');
+    expect(stat('/etc/credentials/x509/web/server/cert.pem')).toBe('root web-credentials 644');
+    expect(stat('/etc/credentials/x509/web/ca.pem')).toBe('root web-credentials 644');
+    expect(stat('/etc/credentials/x509/host/client/private_key.pem')).toBe('root host-credentials 640');
+    expect(on('be1', 'runuser -u docker-web -- cat /etc/credentials/x509/web/server/private_key.pem').out).toContain('BEGIN PRIVATE KEY');
+    expect(on('be1', 'runuser -u docker-api -- cat /etc/credentials/x509/web/server/private_key.pem').status).not.toBe(0);
+    expect(on('be1', 'openssl verify -CAfile /etc/credentials/x509/web/ca.pem /etc/credentials/x509/web/server/cert.pem').out).toContain(': OK');
+    expect(on('be2', 'test -e /etc/credentials/x509/web').status).not.toBe(0);
+    expect(on('be2', 'getent passwd docker-web').status).not.toBe(0);
+  });
+
+  it('a second run changes nothing, and --check passes', () => {
+    const again = floatRun(['site.yml'], 'second float run site.yml');
+    expect(again.status).toBe(0);
+    const r = recap(again.out);
+    expect(Object.keys(r).sort()).toEqual(['be1', 'be2', 'fe1']);
+    for (const [h, v] of Object.entries(r)) expect(v.changed, `${h} changed`).toBe(0);
+    expect(floatRun(['site.yml', '--check'], 'float run site.yml --check').status).toBe(0);
+  });
+
+  it('moving the service to the other backend moves the container', () => {
+    writeFileSync(join(dir, 'services.yml'), services('zone-b'));
+    git('commit', '-qam', 'move web to zone-b');
+    const r = floatRun(['site.yml'], 'run after moving a service');
+    expect(r.status, r.out.slice(-3000)).toBe(0);
+    expect(on('be2', 'systemctl is-active web-http.service').out).toBe('active');
+    expect(on('be1', 'test -e /etc/systemd/system/web-http.service').status).not.toBe(0);
+    expect(on('be1', "podman ps -a --format '{{.Names}}'").out.split('\n')).not.toContain('web-http');
+  });
+
+  it('refuses to apply an older commit unless -e rollback=true', () => {
+    git('checkout', '-q', 'HEAD~1');
+    const refused = floatRun(['site.yml'], 'refused rollback');
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toContain('refusing to apply configuration commit');
+    expect(refused.out).toContain('rollback=true');
+    const forced = floatRun(['site.yml', '-e', 'rollback=true'], 'forced rollback');
+    expect(forced.status, forced.out.slice(-3000)).toBe(0);
+    expect(on('be1', 'systemctl is-active web-http.service').out).toBe('active');
+  });
+});
