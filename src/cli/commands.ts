@@ -7,9 +7,10 @@ import { register as schedule } from './schedule.js';
 import { register as run } from './run.js';
 import { register as createEnv } from './create-env.js';
 import { register as env } from './env.js';
+import { register as signHostKey } from './sign-host-key.js';
 import { register as initCredentials } from './init-credentials.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
 
-export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run, initCredentials, createEnv, env];
+export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run, initCredentials, createEnv, env, signHostKey];

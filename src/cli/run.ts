@@ -81,6 +81,9 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         vaultPasswordFile: prepared.vaultPasswordFile,
         rolesPaths: prepared.rolesPaths,
         floatVars: {
+          float_root: FLOAT_ROOT,
+          float_node: process.execPath,
+          float_config_file: resolve(parsed.config),
           float_config_dir: configDir,
           ...(git ? { float_config_commit: git.commit, float_config_dirty: git.dirty } : {}),
         },

@@ -69,6 +69,8 @@ export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey:
 }
 
 export interface CertInfo {
+  /** Fingerprint of the certified key (SHA256:...). */
+  keyFingerprint: string;
   principals: string[];
   signingCaFingerprint: string;
   validBefore: Date | undefined;
@@ -82,12 +84,22 @@ export function inspectCertificate(cert: string): CertInfo {
     const out = sshKeygen(['-L', '-f', f]);
     const principals = /Principals:\s*\n((?:\s{12,}\S.*\n?)*)/.exec(out)?.[1].split('\n').map((s) => s.trim()).filter(Boolean) ?? [];
     const fp = /Signing CA: \S+ (\S+)/.exec(out)?.[1] ?? '';
+    const key = /Public key: \S+ (\S+)/.exec(out)?.[1] ?? '';
     const until = /Valid: from \S+ to (\S+)/.exec(out)?.[1];
-    return { principals, signingCaFingerprint: fp, validBefore: until ? new Date(until) : undefined };
+    return { keyFingerprint: key, principals, signingCaFingerprint: fp, validBefore: until ? new Date(until) : undefined };
   });
 }
 
-/** The CA key's fingerprint as ssh-keygen prints it (SHA256:...). */
+/** A public key's fingerprint as ssh-keygen prints it (SHA256:...). */
+export function keyFingerprint(publicKey: string): string {
+  return withTempDir((t) => {
+    const f = join(t, 'k.pub');
+    writeFileSync(f, publicKey.trim() + '\n');
+    return sshKeygen(['-l', '-f', f]).split(' ')[1];
+  });
+}
+
+/** The CA key's fingerprint. */
 export function caFingerprint(dir: string): string {
-  return sshKeygen(['-l', '-f', sshCaPaths(dir).publicKey]).split(' ')[1];
+  return keyFingerprint(readFileSync(sshCaPaths(dir).publicKey, 'utf8'));
 }
