@@ -4,17 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { scheduleStable } from '../src/scheduler/stable.js';
 import type { ScheduleInput, ScheduleResult, SchedService } from '../src/scheduler/types.js';
+import { rng } from './rng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)];
 

@@ -35,13 +35,7 @@ export function murmur3(text: string, seed = 0): number {
       k = Math.imul(k, c2);
       h ^= k;
   }
-  h ^= data.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ data.length);
 }
 
 /** MurmurHash3's finaliser: a bijective 32-bit avalanche mix. */
