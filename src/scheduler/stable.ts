@@ -240,7 +240,8 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
     });
   }
 
-  repairLoads(placements);
+  const roundingOffset = weights.forService('round', '');
+  repairLoads(placements, (h) => roundingOffset(h) / 2 ** 32);
 
   // Phase 3: followers take their root's hosts; a master that lost its instance is re-elected there.
   const assignments: Record<string, string[]> = {};
@@ -259,15 +260,18 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
 }
 
 /**
- * Each host's expected instances if every service spread evenly over its
- * candidates; the bound is LOAD_SLACK above it.
+ * Each host's bound: LOAD_SLACK times its expected instances (every service
+ * spread evenly over its candidates), rounded with a stable per-host offset in
+ * [0, 1) rather than always up. The bound never exceeds the rounded-up value,
+ * and when the expectations shift a little (a host or a service added) only a
+ * few hosts' bounds change, instead of every host's at once.
  */
-function limits(placements: Map<string, Placement>): Map<string, number> {
+function limits(placements: Map<string, Placement>, offset: (host: string) => number): Map<string, number> {
   const expected = new Map<string, number>();
   for (const p of placements.values()) {
     for (const h of p.candidates) expected.set(h, (expected.get(h) ?? 0) + (p.cost * p.hosts.length) / p.candidates.length);
   }
-  return new Map([...expected].map(([h, e]) => [h, Math.max(1, Math.ceil(LOAD_SLACK * e - 1e-9))]));
+  return new Map([...expected].map(([h, e]) => [h, Math.max(1, Math.floor(LOAD_SLACK * e + offset(h)))]));
 }
 
 /**
@@ -275,8 +279,8 @@ function limits(placements: Map<string, Placement>): Map<string, number> {
  * for, each to the best-ranked candidate of that service with room for it.
  * Moves only go to hosts under their bound, so no new excess is created.
  */
-function repairLoads(placements: Map<string, Placement>): void {
-  const limit = limits(placements);
+function repairLoads(placements: Map<string, Placement>, offset: (host: string) => number): void {
+  const limit = limits(placements, offset);
   const load = new Map<string, number>();
   for (const p of placements.values()) for (const h of p.hosts) load.set(h, (load.get(h) ?? 0) + p.cost);
   const services = [...placements.values()].sort((a, b) => byName(a.service.name, b.service.name));
