@@ -27,7 +27,8 @@ export function generateConfig(numHosts: number, numServices: number, seed = 1):
     const port = 10000 + s * 10;
     const svc: Record<string, unknown> = {
       scheduling_group: shape < 0.1 ? 'storage' : 'backend',
-      num_instances: shape < 0.05 ? 'all' : [1, 2, 3, 5][Math.floor(rand() * 4)],
+      // About 15 instances per service on average at 1000 hosts (the issue's ~15,000).
+      num_instances: shape < 0.08 ? 'all' : [1, 2, 3, 5, 10, 20, 50][Math.floor(rand() * 7)],
       service_credentials: [{ name }],
       containers: [{ name: 'main', image: `registry.example.com/${name}:latest`, port }],
       monitoring_endpoints: [{ port: port + 1 }],

@@ -47,7 +47,8 @@ export function readYamlFile(path: string, diags: Diagnostic[], from?: Position)
     return undefined;
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // YAML 1.1, as Ansible reads it: yes/no/on/off are booleans.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, version: '1.1' });
   const file: YamlFile = { path, display: displayPath(path), doc, lines };
   for (const e of doc.errors) {
     const duplicate = e.code === 'DUPLICATE_KEY';

@@ -154,18 +154,32 @@ export function hostCredentials(ctx: Context, h: Host): HostCredential[] {
 
 // ---------------------------------------------------------------- firewall
 
+/** Who may connect: every float host, the frontend hosts, the monitoring scrapers. */
+export type SourceSet = 'all_hosts' | 'frontends' | 'scrapers';
+
 export interface FirewallRule {
   port: number;
   protocols: Array<'tcp' | 'udp'>;
   service: string;
   /** Why the port is open: ports | public_endpoint | monitoring. */
   reason: string;
-  /** Source addresses allowed to connect. */
-  sources: string[];
+  /** The address set allowed to connect (float_firewall_sets, emitted once for all hosts). */
+  sources: SourceSet;
 }
 
-function allAddresses(hosts: Host[]): string[] {
-  return [...new Set(hosts.flatMap((h) => [...h.ips, ...Object.values(h.overlays)]))].sort(byCodePoint);
+function addressSet(hosts: Host[]): { v4: string[]; v6: string[] } {
+  const all = [...new Set(hosts.flatMap((h) => [...h.ips, ...Object.values(h.overlays)]))].sort(byCodePoint);
+  return { v4: all.filter((a) => !a.includes(':')), v6: all.filter((a) => a.includes(':')) };
+}
+
+/** The address sets firewall rules refer to; global, so the inventory does not repeat them per host. */
+export function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6: string[] }> {
+  const byName = (names: string[]) => names.map((n) => ctx.hostsByName.get(n)!).filter(Boolean);
+  return {
+    all_hosts: addressSet(ctx.model.hosts),
+    frontends: addressSet(byName(ctx.schedule.assignments['frontend'] ?? [])),
+    scrapers: addressSet(byName(ctx.schedule.assignments['prometheus'] ?? [])),
+  };
 }
 
 /**
@@ -174,26 +188,22 @@ function allAddresses(hosts: Host[]): string[] {
  * to the frontend hosts; monitoring ports to the hosts running prometheus.
  */
 export function firewallRules(ctx: Context, h: Host): FirewallRule[] {
-  const byName = (names: string[]) => names.map((n) => ctx.hostsByName.get(n)!).filter(Boolean);
-  const everyone = allAddresses(ctx.model.hosts);
-  const frontends = allAddresses(byName(ctx.schedule.assignments['frontend'] ?? []));
-  const scrapers = allAddresses(byName(ctx.schedule.assignments['prometheus'] ?? []));
   const rules: FirewallRule[] = [];
   for (const s of ctx.servicesOnHost.get(h.name)!) {
-    for (const p of s.ports) rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: everyone });
+    for (const p of s.ports) rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
     const endpointPorts = new Set([
       ...s.public_endpoints.map((e) => e.port),
       ...s.horizontal_endpoints.map((e) => e.port),
       ...s.public_tcp_endpoints.map((e) => e.port),
     ]);
     for (const p of [...endpointPorts].sort((a, b) => a - b)) {
-      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'public_endpoint', sources: frontends });
+      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'public_endpoint', sources: 'frontends' });
     }
     for (const p of [...new Set(s.monitoring_endpoints.map((e) => e.port))].sort((a, b) => a - b)) {
-      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'monitoring', sources: scrapers });
+      rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'monitoring', sources: 'scrapers' });
     }
   }
-  return rules.filter((r) => r.sources.length > 0);
+  return rules;
 }
 
 // ---------------------------------------------------------------- traffic routing
@@ -336,6 +346,7 @@ export function globalVars(ctx: Context): Vars {
     float_service_masters: ctx.schedule.masters,
     float_global_dns_map: dnsMap(ctx, []),
     float_http_endpoints_by_port: httpEndpointsByPort(ctx),
+    float_firewall_sets: firewallSets(ctx),
     // Lists that would repeat every service on every host are computed by Ansible
     // from the globals above.
     float_disabled_services:

@@ -4,7 +4,7 @@
 // through; and that it refuses an accidental rollback. Needs root, like
 // test/e2e/local-hosts.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBusyboxImage } from '../../src/env/busybox-image.js';
@@ -212,12 +212,33 @@ float_podman_runtime: runc
     expect(on('be2', 'getent passwd docker-web').status).not.toBe(0);
   });
 
+  it('SSH: hosts present certificates from the SSH CA; strict host checking with @cert-authority works', () => {
+    const known = join(dir, 'known_hosts');
+    writeFileSync(known, `@cert-authority *.${DOMAIN} ${readFileSync(join(dir, 'credentials/ssh/key.pub'), 'utf8')}`);
+    const r = spawnSync(
+      'ssh',
+      ['-i', join(dir, '.float-env/ssh/id_ed25519'), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+        '-o', `HostKeyAlias=be2.${DOMAIN}`, '-o', 'HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com', `root@${ip.be2}`, 'hostname'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.stdout.trim(), r.stderr).toBe('be2');
+    // The same CA does not vouch for another name.
+    const wrong = spawnSync(
+      'ssh',
+      ['-i', join(dir, '.float-env/ssh/id_ed25519'), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+        '-o', `HostKeyAlias=be1.${DOMAIN}`, '-o', 'HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com', `root@${ip.be2}`, 'hostname'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(wrong.status).not.toBe(0);
+  });
+
   it('a second run changes nothing, and --check passes', () => {
     const again = floatRun(['site.yml'], 'second float run site.yml');
     expect(again.status).toBe(0);
     const r = recap(again.out);
     expect(Object.keys(r).sort()).toEqual(['be1', 'be2', 'fe1']);
-    for (const [h, v] of Object.entries(r)) expect(v.changed, `${h} changed`).toBe(0);
+    const changedTasks = [...again.out.matchAll(/^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK )[^\n]*\n)*?changed: \[(\w+)\][^\n]*/gm)].map((m) => `${m[2]}: ${m[1]}`);
+    for (const [h, v] of Object.entries(r)) expect(v.changed, `${h} changed: ${changedTasks.join('; ')}`).toBe(0);
     expect(floatRun(['site.yml', '--check'], 'float run site.yml --check').status).toBe(0);
   });
 

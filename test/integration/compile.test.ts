@@ -178,12 +178,16 @@ describe('float compile, checked with ansible-inventory', () => {
     ]);
   });
 
-  it('firewall data: ports from all hosts, endpoint ports from frontends', () => {
-    const rules = hv.be1.float_host_firewall as Array<{ port: number; reason: string; sources: string[] }>;
-    const pg = rules.find((x) => x.port === 5432 && x.reason === 'ports')!;
-    expect(pg.sources).toEqual(expect.arrayContaining(['10.10.0.10', '10.10.0.12', '172.16.0.10']));
-    const ep = rules.find((x) => x.port === 5432 && x.reason === 'public_endpoint')!;
-    expect(ep.sources.sort()).toEqual(['10.10.0.10', '172.16.0.10']);
+  it('firewall data: ports from all hosts, endpoint ports from frontends, address sets emitted once', () => {
+    const rules = hv.be1.float_host_firewall as Array<{ port: number; reason: string; sources: string }>;
+    expect(rules.find((x) => x.port === 5432 && x.reason === 'ports')!.sources).toBe('all_hosts');
+    expect(rules.find((x) => x.port === 5432 && x.reason === 'public_endpoint')!.sources).toBe('frontends');
+    expect(rules.find((x) => x.port === 8080 && x.reason === 'monitoring')?.sources ?? 'scrapers').toBe('scrapers');
+    expect(hv.be1.float_firewall_sets).toEqual({
+      all_hosts: { v4: ['10.10.0.10', '10.10.0.11', '10.10.0.12', '172.16.0.10', '172.16.0.11'], v6: [] },
+      frontends: { v4: ['10.10.0.10', '172.16.0.10'], v6: [] },
+      scrapers: { v4: [], v6: [] },
+    });
   });
 
   it('lists Ansible computes: disabled services and systemd units', () => {

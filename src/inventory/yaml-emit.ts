@@ -1,0 +1,68 @@
+// A small, fast, deterministic YAML emitter for plain data (objects, arrays,
+// strings, numbers, booleans, null): block style, keys in code-point order,
+// strings left plain only when unambiguous, otherwise JSON-quoted (a JSON string
+// is a valid YAML double-quoted scalar). The `yaml` package's stringify took
+// most of a large compile's time.
+import { byCodePoint } from './names.js';
+
+const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
+const RESERVED = /^(y|n|yes|no|true|false|on|off|null|~)$/i;
+
+function scalar(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v));
+  const s = String(v);
+  return PLAIN.test(s) && !RESERVED.test(s) ? s : JSON.stringify(s);
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function emit(v: unknown, indent: string, out: string[]): void {
+  // Called for a collection value placed after "key:" or "-" on the previous text.
+  if (Array.isArray(v)) {
+    if (v.length === 0) {
+      out.push(' []\n');
+      return;
+    }
+    out.push('\n');
+    for (const item of v) {
+      out.push(`${indent}-`);
+      if (isMap(item) && Object.keys(item).length > 0) {
+        // First key on the dash line, the rest aligned under it.
+        mapBody(item, indent + '  ', out, true);
+      } else if (Array.isArray(item) && item.length > 0) emit(item, indent + '  ', out);
+      else out.push(` ${isMap(item) ? '{}' : Array.isArray(item) ? '[]' : scalar(item)}\n`);
+    }
+    return;
+  }
+  if (isMap(v)) {
+    if (Object.keys(v).length === 0) {
+      out.push(' {}\n');
+      return;
+    }
+    out.push('\n');
+    mapBody(v, indent, out, false);
+    return;
+  }
+  out.push(` ${scalar(v)}\n`);
+}
+
+function mapBody(m: Record<string, unknown>, indent: string, out: string[], firstOnDash: boolean): void {
+  const keys = Object.keys(m).sort(byCodePoint);
+  keys.forEach((k, i) => {
+    out.push(i === 0 && firstOnDash ? ` ${scalar(k)}:` : `${indent}${scalar(k)}:`);
+    emit(m[k], indent + '  ', out);
+  });
+}
+
+/** YAML text of a value (a document whose top level is a mapping, a list or a scalar). */
+export function toYaml(value: unknown): string {
+  const out: string[] = [];
+  if (isMap(value) && Object.keys(value).length > 0) mapBody(value, '', out, false);
+  else if (Array.isArray(value) && value.length > 0) {
+    emit(value, '', out);
+    out.shift(); // the leading newline emit() puts after a key
+  } else out.push(`${isMap(value) ? '{}' : Array.isArray(value) ? '[]' : scalar(value)}\n`);
+  return out.join('');
+}
