@@ -28,7 +28,7 @@ export function generateConfig(numHosts: number, numServices: number, seed = 1):
     const svc: Record<string, unknown> = {
       scheduling_group: shape < 0.1 ? 'storage' : 'backend',
       // About 15 instances per service on average at 1000 hosts (the issue's ~15,000).
-      num_instances: shape < 0.08 ? 'all' : [1, 2, 3, 5, 10, 20, 50][Math.floor(rand() * 7)],
+      num_instances: shape < 0.2 ? 'all' : [1, 2, 3, 5, 10, 20, 50][Math.floor(rand() * 7)],
       service_credentials: [{ name }],
       containers: [{ name: 'main', image: `registry.example.com/${name}:latest`, port }],
       monitoring_endpoints: [{ port: port + 1 }],

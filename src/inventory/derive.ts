@@ -17,6 +17,8 @@ export interface Context {
   servicesOnHost: Map<string, Service[]>;
   /** host -> DNS view id (hosts with the same overlays share a view). */
   viewOf: Map<string, string>;
+  /** "service\0host" -> the host's 0-based position in the service's sorted hosts. */
+  instanceIndex: Map<string, number>;
 }
 
 export function makeContext(model: Model, schedule: ScheduleResult): Context {
@@ -24,7 +26,9 @@ export function makeContext(model: Model, schedule: ScheduleResult): Context {
   const servicesOnHost = new Map<string, Service[]>(model.hosts.map((h) => [h.name, []]));
   for (const s of model.services) for (const h of schedule.assignments[s.name] ?? []) servicesOnHost.get(h)?.push(s);
   const viewOf = new Map(model.hosts.map((h) => [h.name, viewKey(h)]));
-  return { model, schedule, hostsByName, servicesOnHost, viewOf };
+  const instanceIndex = new Map<string, number>();
+  for (const [svc, hosts] of Object.entries(schedule.assignments)) hosts.forEach((h, i) => instanceIndex.set(`${svc}\u0000${h}`, i));
+  return { model, schedule, hostsByName, servicesOnHost, viewOf, instanceIndex };
 }
 
 /** The overlays a host is on, sorted: hosts with equal keys see the same DNS map. */
@@ -85,9 +89,11 @@ export function enrichedServices(ctx: Context): Vars {
 
 /** The service discovery map as seen from hosts on `overlays`: name (without domain) -> addresses. */
 export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[]> {
-  const map: Record<string, string[]> = {};
+  const map = new Map<string, Set<string>>();
   const add = (name: string, addrs: string[]) => {
-    map[name] = [...new Set([...(map[name] ?? []), ...addrs])];
+    let set = map.get(name);
+    if (!set) map.set(name, (set = new Set()));
+    for (const a of addrs) set.add(a);
   };
   for (const h of ctx.model.hosts) add(h.name, addressesFor(overlays, h));
   for (const s of ctx.model.services) {
@@ -101,7 +107,7 @@ export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[
     const master = ctx.schedule.masters[s.name];
     if (master) add(`${s.name}-master`, addressesFor(overlays, ctx.hostsByName.get(master)!));
   }
-  return map;
+  return Object.fromEntries([...map].map(([k, v]) => [k, [...v]]));
 }
 
 // ---------------------------------------------------------------- credentials
@@ -308,7 +314,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   const here = ctx.servicesOnHost.get(h.name)!;
   for (const s of here) {
     const g = groupName(s.name);
-    vars[`float_instance_index_${g}`] = (ctx.schedule.assignments[s.name] ?? []).indexOf(h.name);
+    vars[`float_instance_index_${g}`] = ctx.instanceIndex.get(`${s.name}\u0000${h.name}`);
     if (ctx.schedule.masters[s.name] === h.name) vars[`float_${g}_is_master`] = true;
   }
   vars.float_enabled_services = here.map((s) => s.name);
