@@ -129,7 +129,22 @@ float_podman_runtime: runc
         'services.yml': services('zone-a'),
         'passwords.yml': '- {name: e2e_secret, length: 16}\n',
         'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n`,
-        'ping.yml': '- hosts: all\n  gather_facts: true\n  tasks:\n    - ansible.builtin.debug:\n        msg: "{{ inventory_hostname }} says {{ greeting | default(\'nothing\') }} as {{ ansible_user_id }}"\n',
+        'ping.yml': [
+          '- hosts: all',
+          '  gather_facts: true',
+          '  tasks:',
+          '    - ansible.builtin.debug:',
+          '        msg: "{{ inventory_hostname }} says {{ greeting | default(\'nothing\') }} as {{ ansible_user_id }} on {{ ansible_distribution_release }}"',
+          '    - ansible.builtin.command: id -un',
+          '      become: true',
+          '      become_user: nobody',
+          '      register: whoami',
+          '      changed_when: false',
+          '      check_mode: false',
+          '    - ansible.builtin.debug:',
+          '        msg: "became {{ whoami.stdout }}"',
+          '',
+        ].join('\n'),
       },
       'float-deploy-e2e-',
     );
@@ -152,8 +167,9 @@ float_podman_runtime: runc
   it('float run passes -e, --limit and --check through to ansible-playbook', () => {
     const r = floatRun(['ping.yml', '-e', 'greeting=hello', '--limit', 'fe1,be1', '--check'], 'trivial playbook');
     expect(r.status).toBe(0);
-    expect(r.out).toContain('fe1 says hello as root');
-    expect(r.out).toContain('be1 says hello as root');
+    expect(r.out).toContain('fe1 says hello as root on bookworm');
+    expect(r.out).toContain('be1 says hello as root on bookworm');
+    expect(r.out).toContain('became nobody');
     expect(r.out).not.toContain('be2 says');
   });
 
