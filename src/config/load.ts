@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic, Position } from './diagnostics.js';
 import { configFile, type ConfigFile } from './schema/config.js';
 import { globals, type Globals } from './schema/globals.js';
-import { hostAttrs, hostsFile, type Host } from './schema/host.js';
+import { hostAttrs, hostsFileKeys, type Host } from './schema/host.js';
 import { passwordEntry, passwordInclude, type PasswordEntry } from './schema/passwords.js';
 import { NAME_RE, service, type Service } from './schema/service.js';
 import {
@@ -254,8 +254,8 @@ export function loadConfig(configPath: string): LoadResult {
   const hosts: Host[] = [];
   const groupVarSources = new Map<string, Sourced>();
   if (hostsSource && expectMap(hostsSource, 'hosts.yml', diags) && hostsSource.kind === 'map') {
-    const shape = validate(hostsFile.partial(), { ...hostsSource, entries: new Map([...hostsSource.entries].filter(([k]) => k !== 'hosts' && k !== 'group_vars')) }, diags, { what: 'hosts.yml attribute' });
-    void shape;
+    // Only the top-level keys here: hosts and group_vars are validated entry by entry below.
+    validate(hostsFileKeys, hostsSource, diags, { what: 'hosts.yml attribute' });
     const hostsMap = hostsSource.entries.get('hosts')?.value;
     if (hostsMap?.kind === 'map') {
       for (const [name, e] of hostsMap.entries) {

@@ -227,6 +227,9 @@ describe('semantic checks', () => {
     });
     expect(d).toEqual(['hosts.yml:7:13 F2008', 'hosts.yml:10:5 F2008', 'hosts.yml:13:13 F2009']);
   });
+  it('hosts.yml: unknown top-level keys', () => {
+    expect(at({ 'hosts.yml': 'hosts:\n  h1: {ips: [10.0.0.1]}\nhost_vars: {}\n', 'services.yml': 'a: {}\n' })).toEqual(['hosts.yml:3:1 F1001']);
+  });
   it('two hosts with the same address', () => {
     expect(
       at({ 'hosts.yml': 'hosts:\n  h1:\n    ips: [10.0.0.1]\n  h2:\n    ip: 10.0.0.1\n', 'services.yml': 'a: {}\n' }),

@@ -22,9 +22,10 @@ export const hostAttrs = z.looseObject({
   shard_id: z.union([z.string(), z.number()]).optional(),
 });
 
-export const hostsFile = z.strictObject({
-  hosts: z.record(z.string(), hostAttrs.nullable()).default({}),
-  group_vars: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).default({}),
+/** hosts.yml's top level: `hosts` (name -> attributes) and `group_vars` (group -> variables). */
+export const hostsFileKeys = z.strictObject({
+  hosts: z.record(z.string(), z.unknown()).nullable().optional(),
+  group_vars: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).optional(),
 });
 
 export type HostAttrs = z.infer<typeof hostAttrs>;
