@@ -3,7 +3,6 @@
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 import type { Service } from '../config/schema/service.js';
-import { servicePorts } from '../config/semantic.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';

@@ -45,18 +45,15 @@ function schedulingGroups(s: SchedService): { attribute: 'scheduling_group' | 's
 }
 
 /**
- * Processing order: services placed on every candidate first, schedule_with
- * targets before the services that follow them, otherwise by (scheduling_order,
- * name). Cycles and unknown targets are errors.
+ * Processing order: schedule_with targets before the services that follow them,
+ * otherwise by (scheduling_order, name). Cycles and unknown targets are errors.
  */
 function processingOrder(services: SchedService[], errors: ScheduleError[]): SchedService[] {
   const byNameMap = new Map(services.map((s) => [s.name, s]));
-  // Services on every candidate go first: their load is fixed, and the bounded
-  // placements after them must see it.
-  const everywhere = (s: SchedService) => (s.num_instances === 'all' && !s.schedule_with ? 0 : 1);
-  const sorted = [...services].sort(
-    (a, b) => everywhere(a) - everywhere(b) || (a.scheduling_order ?? 0) - (b.scheduling_order ?? 0) || byName(a.name, b.name),
-  );
+  // Placements do not depend on this order (each service is placed on its own,
+  // and the repair pass goes host by host); it only fixes the order in which
+  // errors are found and followers are listed.
+  const sorted = [...services].sort((a, b) => (a.scheduling_order ?? 0) - (b.scheduling_order ?? 0) || byName(a.name, b.name));
   const out: SchedService[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (s: SchedService, chain: string[]): void => {
