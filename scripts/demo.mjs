@@ -56,11 +56,16 @@ const out = execFileSync(process.execPath, [join(root, 'bin/float.mjs'), 'env', 
 });
 const answers = out.trim().split('\n');
 const seconds = Math.round((Date.now() - t0) / 1000);
-const ok = answers.length === urls.length && answers.every((a) => / hello from host\d+$/.test(a));
+// The public endpoint, through the frontend's nginx, as a browser would reach it.
+const publicName = `hello.${/^ {2}- (.+)$/m.exec(readFileSync(join(dir, 'group_vars/all/config.yml'), 'utf8'))?.[1]}`;
+const viaFrontend = spawnSync('curl', ['-sk', '--max-time', '10', '--resolve', `${publicName}:443:${frontendIp}`, `https://${publicName}/`], { encoding: 'utf8' }).stdout.trim();
+answers.push(`https://${publicName}/ (via the frontend) ${viaFrontend}`);
+const ok = answers.length === urls.length + 1 && answers.every((a) => / hello from host\d+$/.test(a));
 if (!ok) process.exitCode = 1;
 process.stdout.write(
-  `\nThe demo is up (${seconds} s). From the frontend host1 (${frontendIp}):\n` +
+  `\nThe demo is up (${seconds} s). Fetched on the frontend host1 (${frontendIp}), and last from this machine through its nginx:\n` +
     answers.map((a) => `  ${a}\n`).join('') +
-    `check: ${ok ? 'OK' : 'FAILED'} — ${answers.length} of ${urls.length} addresses answered\n` +
+    `check: ${ok ? 'OK' : 'FAILED'} — ${answers.length} of ${urls.length + 1} addresses answered\n` +
+    `Try it: curl -k --resolve ${publicName}:443:${frontendIp} https://${publicName}/\n` +
     `Log in: node bin/float.mjs env ssh host1 --config .demo/config.yml   Tear down: node bin/float.mjs env down --config .demo/config.yml\n`,
 );
