@@ -29,6 +29,8 @@ function npmInstall() {
 export const DEBIAN_PACKAGES = [
   'ansible', 'ansible-lint', 'openssl', 'openssh-client', 'git', 'debootstrap', 'systemd-container',
   'iproute2', 'iptables', 'busybox-static', 'curl', 'dnsutils', 'vagrant',
+  // The frontend roles' daemons, run by the tests on the loopback (named-checkzone, named, haproxy -c).
+  'bind9', 'bind9-utils', 'haproxy',
 ];
 
 function missingDebianPackages() {

@@ -9,8 +9,9 @@ import { register as createEnv } from './create-env.js';
 import { register as env } from './env.js';
 import { register as signHostKey } from './sign-host-key.js';
 import { register as initCredentials } from './init-credentials.js';
+import { register as dns } from './dns.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
 
-export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run, initCredentials, createEnv, env, signHostKey];
+export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run, initCredentials, createEnv, env, signHostKey, dns];
