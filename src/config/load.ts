@@ -10,6 +10,7 @@ import { hostAttrs, hostsFileKeys, type Host } from './schema/host.js';
 import { passwordEntry, passwordInclude, type PasswordEntry } from './schema/passwords.js';
 import { NAME_RE, service, type Service } from './schema/service.js';
 import {
+  displayPath,
   locate,
   mergeSourced,
   plain,
@@ -86,7 +87,7 @@ function readWithIncludes(path: string, diags: Diagnostic[], stack: string[], fr
     real = path;
   }
   if (stack.includes(real)) {
-    const chain = [...stack.slice(stack.indexOf(real)), real].map((p) => p).join(' -> ');
+    const chain = [...stack.slice(stack.indexOf(real)), real].map(displayPath).join(' -> ');
     diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${chain}`, pos: from });
     return undefined;
   }
@@ -149,27 +150,86 @@ function loadServices(path: string, diags: Diagnostic[], from: Position): { serv
   return { services, source };
 }
 
-/** group_vars/<group>.yml and group_vars/<group>/*.yml next to config.yml. */
-function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): Map<string, Sourced> {
-  const out = new Map<string, Sourced>();
+/** A group_vars entry Ansible reads as YAML: `<group>.yml`, `<group>.yaml`, or a bare `<group>`. */
+const GROUP_VARS_FILE = /^([^.][^.]*)(\.ya?ml)?$/;
+const YAML_FILE = /^[^.].*\.ya?ml$/;
+
+function unreadable(path: string, err: unknown): Diagnostic {
+  const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+  return { code: 'F1005', severity: 'error', message: `cannot read ${displayPath(path)}: ${reason}` };
+}
+
+/** The entries of a directory, sorted; an unreadable directory is a diagnostic, not a crash. */
+function listDir(dir: string, diags: Diagnostic[]): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch (err) {
+    diags.push(unreadable(dir, err));
+    return [];
+  }
+}
+
+function isDirectory(path: string, diags: Diagnostic[]): boolean | undefined {
+  try {
+    return statSync(path).isDirectory();
+  } catch (err) {
+    diags.push(unreadable(path, err));
+    return undefined;
+  }
+}
+
+interface GroupVarsEntry {
+  group: string;
+  files: string[];
+  readable: boolean;
+}
+
+/**
+ * The files holding one group's variables: group_vars/<group>[.yml] or group_vars/<group>/*.yml.
+ * Undefined for entries that are not group variables (README.md, dotfiles); `readable: false`
+ * when the entry could not be inspected (its diagnostic is already pushed).
+ */
+function groupVarsFiles(dir: string, name: string, diags: Diagnostic[]): GroupVarsEntry | undefined {
+  const p = join(dir, name);
+  const isDir = isDirectory(p, diags);
+  if (isDir) {
+    const files = listDir(p, diags).filter((f) => YAML_FILE.test(f));
+    return { group: name, files: files.map((f) => join(p, f)), readable: true };
+  }
+  const m = GROUP_VARS_FILE.exec(name);
+  if (!m) return undefined;
+  return { group: m[1], files: isDir === false ? [p] : [], readable: isDir === false };
+}
+
+interface GroupVarsDir {
+  sources: Map<string, Sourced>;
+  /** Groups with a file that could not be read or parsed (its errors are already reported). */
+  broken: Set<string>;
+}
+
+/** group_vars/<group>, group_vars/<group>.yml and group_vars/<group>/*.yml next to config.yml. */
+function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): GroupVarsDir {
+  const out: GroupVarsDir = { sources: new Map(), broken: new Set() };
   const dir = join(baseDir, 'group_vars');
   if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const files: string[] = [];
-    let group: string;
-    if (statSync(p).isDirectory()) {
-      group = name;
-      for (const f of readdirSync(p).sort()) if (/\.ya?ml$/.test(f)) files.push(join(p, f));
-    } else if (/\.ya?ml$/.test(name)) {
-      group = name.replace(/\.ya?ml$/, '');
-      files.push(p);
-    } else continue;
-    for (const f of files) {
+  const isDir = isDirectory(dir, diags);
+  if (isDir === false) diags.push({ code: 'F1005', severity: 'error', message: `${displayPath(dir)} is not a directory` });
+  if (!isDir) {
+    out.broken.add('all');
+    return out;
+  }
+  for (const name of listDir(dir, diags)) {
+    const found = groupVarsFiles(dir, name, diags);
+    if (!found) continue;
+    if (!found.readable) out.broken.add(found.group);
+    for (const f of found.files) {
       const s = readSourced(f, diags);
-      if (!s || !expectMap(s, 'a group_vars file', diags)) continue;
-      const prev = out.get(group);
-      out.set(group, prev ? mergeSourced(prev, s) : s);
+      if (!s || !expectMap(s, 'a group_vars file', diags)) {
+        out.broken.add(found.group);
+        continue;
+      }
+      const prev = out.sources.get(found.group);
+      out.sources.set(found.group, prev ? mergeSourced(prev, s) : s);
     }
   }
   return out;
@@ -203,9 +263,29 @@ function normaliseHost(name: string, source: Sourced, diags: Diagnostic[], prefi
   };
 }
 
+const MANDATORY_GLOBALS = ['domain', 'domain_public'];
+
+/**
+ * Validates the global variables. A missing mandatory one is F2011, pointing at the
+ * file that should define it; when a group_vars/all file failed to load, its own
+ * error explains the problem and "missing domain" would only be noise.
+ */
+function loadGlobals(source: Sourced, allBroken: boolean, diags: Diagnostic[]): Model['globals'] | undefined {
+  const found: Diagnostic[] = [];
+  const value = validate(globals, source, found, { what: 'global variable' });
+  for (const d of found) {
+    const missing = MANDATORY_GLOBALS.find((k) => d.code === 'F1003' && d.message === `missing required attribute '${k}'`);
+    if (missing && allBroken) continue;
+    const where = 'set it in group_vars/all or in hosts.yml group_vars.all';
+    diags.push(missing ? { ...d, code: 'F2011', message: `missing mandatory global variable '${missing}' (${where})` } : d);
+  }
+  return value as Model['globals'] | undefined;
+}
+
 function loadPasswords(path: string, diags: Diagnostic[], stack: string[], from?: Position): PasswordEntry[] {
   if (stack.includes(path)) {
-    diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${[...stack, path].join(' -> ')}`, pos: from });
+    const chain = [...stack.slice(stack.indexOf(path)), path].map(displayPath).join(' -> ');
+    diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${chain}`, pos: from });
     return [];
   }
   const s = readSourced(path, diags, from);
@@ -272,16 +352,13 @@ export function loadConfig(configPath: string): LoadResult {
   hosts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // group_vars/ next to config.yml override hosts.yml group_vars, as Ansible's own group_vars do.
-  for (const [g, s] of readGroupVarsDir(baseDir, diags)) {
+  const groupVarsDir = readGroupVarsDir(baseDir, diags);
+  for (const [g, s] of groupVarsDir.sources) {
     const prev = groupVarSources.get(g);
     groupVarSources.set(g, prev ? mergeSourced(prev, s) : s);
   }
-  const globalsSource: Sourced = groupVarSources.get('all') ?? EMPTY_FILE(readYamlFile(absConfig, [])!);
-  const globalsValue = validate(globals, globalsSource, diags, { what: 'global variable' });
-  if (globalsValue === undefined) {
-    // Make missing mandatory globals point at a file the operator can act on.
-    for (const d of diags) if (d.code === 'F1003' && d.message.includes("'domain")) d.code = 'F2011';
-  }
+  const globalsSource: Sourced = groupVarSources.get('all') ?? EMPTY_FILE(configSource.file);
+  const globalsValue = loadGlobals(globalsSource, groupVarsDir.broken.has('all'), diags);
   const groupVars: Record<string, Record<string, unknown>> = {};
   for (const [g, s] of groupVarSources) if (g !== 'all') groupVars[g] = plain(s) as Record<string, unknown>;
 
@@ -296,7 +373,7 @@ export function loadConfig(configPath: string): LoadResult {
       config,
       services: services.services,
       hosts,
-      globals: globalsValue as Globals & Record<string, unknown>,
+      globals: globalsValue,
       groupVars,
       passwords,
       sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },

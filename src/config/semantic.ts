@@ -153,7 +153,11 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
   for (const s of model.services) {
     s.public_endpoints.forEach((e, i) => {
       const path = e.path ? (e.path.endsWith('/') ? e.path : e.path + '/') : '/';
-      const names = [...(e.name ? [e.name] : []), ...(e.domains ?? [])];
+      const names: Array<{ fqdn: string; at: PropertyKey[] }> = [
+        // A short name is served under every public domain, so compare full names.
+        ...(e.name ? model.globals.domain_public.map((d) => ({ fqdn: `${e.name}.${d}`, at: ['name'] })) : []),
+        ...(e.domains ?? []).map((d, j) => ({ fqdn: d, at: ['domains', j] })),
+      ];
       if (names.length === 0) {
         out.push({
           code: 'F1003',
@@ -162,18 +166,20 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
           pos: svcPos(model, s.name, ['public_endpoints', i]),
         });
       }
+      const reported = new Set<string>(); // one error per written name, not per public domain
       for (const n of names) {
-        const key = `${n} ${path}`;
-        const pos = svcPos(model, s.name, ['public_endpoints', i, e.name === n ? 'name' : 'domains']);
+        const key = `${n.fqdn} ${path}`;
+        const pos = svcPos(model, s.name, ['public_endpoints', i, ...n.at]);
         const prev = seen.get(key);
-        if (prev) {
+        if (prev && !reported.has(where(pos))) {
+          reported.add(where(pos));
           out.push({
             code: 'F2002',
             severity: 'error',
-            message: `public endpoint '${n}' path '${path}' is already defined at ${where(prev)}`,
+            message: `public endpoint '${n.fqdn}' path '${path}' is already defined at ${where(prev)}`,
             pos,
           });
-        } else seen.set(key, pos);
+        } else if (!prev) seen.set(key, pos);
       }
     });
   }
@@ -247,14 +253,20 @@ function checkAddresses(model: Model): Diagnostic[] {
     } else if (!prev) used.set(key, { host, pos });
   };
   for (const h of model.hosts) {
-    const ipsKey = at(model.sources.hosts, ['hosts', h.name, 'ips']) ? 'ips' : 'ip';
+    const internal = addressPaths(model.sources.hosts, h.name, 'ips');
     h.ips.forEach((ip, i) => {
-      const written = locateHostIp(model.sources.hosts, h.name, ipsKey, i);
+      const written = locate(model.sources.hosts, internal[i] ?? ['hosts', h.name]);
       if (!isIP(ip)) {
         out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written });
         return;
       }
       claim('ips', ip, h.name, written);
+    });
+    addressPaths(model.sources.hosts, h.name, 'public_ips').forEach((path, i) => {
+      const ip = h.public_ips[i];
+      if (ip === undefined || isIP(ip)) return;
+      const pos = locate(model.sources.hosts, path);
+      out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': public address '${ip}' is not an IP address`, pos });
     });
     for (const [net, addr] of Object.entries(h.overlays)) {
       const pos = hostPos(model, h.name, [`ip_${net}`]);
@@ -287,8 +299,22 @@ function checkAddresses(model: Model): Diagnostic[] {
   return out;
 }
 
-function locateHostIp(hosts: Sourced, host: string, key: string, i: number): Position {
-  return key === 'ips' ? locate(hosts, ['hosts', host, 'ips', i]) : locate(hosts, ['hosts', host, i === 0 ? 'ip' : 'ip6']);
+/**
+ * Where each of a host's addresses is written, in the order the loader lists them:
+ * `ips`/`public_ips` items, or the legacy `ip`, `ip6` (`public_ip`, `public_ip6`) keys.
+ * Public addresses defaulted from `ips` are not written anywhere: an empty list.
+ */
+function addressPaths(hosts: Sourced, host: string, list: 'ips' | 'public_ips'): PropertyKey[][] {
+  const base = ['hosts', host];
+  const written = at(hosts, [...base, list]);
+  if (written?.kind === 'seq') return written.items.map((_, i) => [...base, list, i]);
+  const legacy = list === 'ips' ? ['ip', 'ip6'] : ['public_ip', 'public_ip6'];
+  return legacy
+    .filter((k) => {
+      const v = at(hosts, [...base, k]);
+      return v?.kind === 'scalar' && !!v.value;
+    })
+    .map((k) => [...base, k]);
 }
 
 /** All semantic checks. */

@@ -2,7 +2,7 @@
 // value, the file and node it came from, even after include/override merging.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from './diagnostics.js';
 
 export interface YamlFile {
@@ -75,24 +75,46 @@ export interface SourcedEntry {
   value: Sourced;
 }
 
-/** Builds the sourced tree of a YAML node. Aliases are resolved; tags become plain values. */
+/** A YAML 1.1 merge key (`<<: *anchor`), which the parser keeps as a symbol-valued scalar. */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+}
+
+/**
+ * The entries a merge key brings in: the aliased map, or each map of a list of
+ * aliases, earlier maps taking precedence over later ones (as YAML 1.1 defines it).
+ */
+function mergedEntries(file: YamlFile, value: Node | null): Map<string, SourcedEntry> {
+  const sources = value && isSeq(value) ? (value.items as Node[]) : [value];
+  const out = new Map<string, SourcedEntry>();
+  for (const src of sources) {
+    const s = toSourced(file, src);
+    if (s.kind !== 'map') continue;
+    for (const [k, e] of s.entries) if (!out.has(k)) out.set(k, e);
+  }
+  return out;
+}
+
+/** Builds the sourced tree of a YAML node. Aliases and merge keys are resolved; tags become plain values. */
 export function toSourced(file: YamlFile, node: Node | null | undefined): Sourced {
   if (node && isMap(node)) {
-    const entries = new Map<string, SourcedEntry>();
+    const explicit = new Map<string, SourcedEntry>();
+    const merged = new Map<string, SourcedEntry>();
     for (const pair of node.items as Pair<Node, Node>[]) {
+      if (isMergeKey(pair.key)) {
+        // Keys written in the map itself win over merged ones, wherever the `<<` is.
+        for (const [k, e] of mergedEntries(file, pair.value)) if (!merged.has(k)) merged.set(k, e);
+        continue;
+      }
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      entries.set(key, { keyFile: file, keyNode: pair.key, value: toSourced(file, pair.value) });
+      explicit.set(key, { keyFile: file, keyNode: pair.key, value: toSourced(file, pair.value) });
     }
-    return { kind: 'map', file, node, entries };
+    return { kind: 'map', file, node, entries: new Map([...merged, ...explicit]) };
   }
   if (node && isSeq(node)) {
     return { kind: 'seq', file, node, items: (node.items as Node[]).map((n) => toSourced(file, n)) };
   }
-  if (node && 'source' in node && typeof (node as { resolve?: unknown }).resolve === 'function') {
-    // An alias: resolve it against its document.
-    const target = (node as unknown as { resolve(doc: Document): Node | undefined }).resolve(file.doc);
-    return toSourced(file, target);
-  }
+  if (node && isAlias(node)) return toSourced(file, node.resolve(file.doc) as Node | undefined);
   return { kind: 'scalar', file, node: node ?? null, value: node ? (node as { toJSON(): unknown }).toJSON() : null };
 }
 

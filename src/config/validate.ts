@@ -14,6 +14,8 @@ interface Def {
   innerType?: AnySchema;
   valueType?: AnySchema;
   options?: AnySchema[];
+  /** The input side of a pipe (a schema with a .transform()). */
+  in?: AnySchema;
 }
 
 function defOf(s: AnySchema): Def {
@@ -28,6 +30,8 @@ function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
       const d = defOf(cur);
       if ((d.type === 'optional' || d.type === 'default' || d.type === 'nullable' || d.type === 'prefault') && d.innerType) {
         cur = d.innerType;
+      } else if (d.type === 'pipe' && d.in) {
+        cur = d.in;
       } else break;
     }
   };
@@ -94,7 +98,7 @@ export function validate<S extends AnySchema>(
       continue;
     }
     const present = at(source, path);
-    if (!present && issue.code === 'invalid_type') {
+    if (!present && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
       diags.push({
         code: 'F1003',
         severity: 'error',

@@ -14,6 +14,8 @@ export const admin = z.looseObject({
   password: z.string().optional(),
   totp_secret: z.string().optional(),
   ssh_keys: z.array(z.string()).default([]),
+  webauthn_registrations: z.array(z.record(z.string(), z.unknown())).optional(),
+  u2f_registrations: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
 export const staticHostEntry = z.looseObject({
@@ -21,10 +23,72 @@ export const staticHostEntry = z.looseObject({
   addr: z.string().min(1),
 });
 
+/**
+ * A flag of a service float does not run itself: a boolean, or a Jinja expression
+ * (these are Ansible variables, and `enable_elasticsearch: "{{ not testing }}"` is fair).
+ */
+const ansibleFlag = z.union([z.boolean(), z.string().regex(/\{\{[\s\S]*\}\}/, { message: 'expected a boolean or a "{{ … }}" expression' })], {
+  error: 'expected a boolean or a "{{ … }}" expression',
+});
+
+const named = z.looseObject({ name: z.string().min(1) });
+
+/** Variables of the reference's "Global configuration variables" beyond the core ones: typed, no defaults (the roles have theirs). */
+const referenceGlobals = {
+  // Authentication and SSO
+  enable_keystore: ansibleFlag.optional(),
+  sso_server_url: z.string().optional(),
+  sso_extra_allowed_services: z.array(z.string()).optional(),
+  sso_allowed_exchanges: z.array(z.looseObject({ src_regexp: z.string(), dst_regexp: z.string() })).optional(),
+  // Traffic router
+  nginx_cache_keys_mem: z.string().optional(),
+  nginx_cache_custom_params: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  // Logging
+  enable_elasticsearch: ansibleFlag.optional(),
+  es_log_keep_days: z.record(z.string(), z.number().int().min(0)).optional(),
+  // Monitoring
+  alert_runbook_fmt: z.string().optional(),
+  prometheus_tsdb_retention: z.string().optional(),
+  prometheus_lts_tsdb_retention: z.string().optional(),
+  prometheus_scrape_interval: z.string().optional(),
+  prometheus_lts_scrape_interval: z.string().optional(),
+  prometheus_probe_scrape_interval: z.string().optional(),
+  prometheus_external_targets: z.array(named.extend({ targets: z.array(z.string()) })).optional(),
+  prometheus_federated_targets: z.array(z.unknown()).optional(),
+  prometheus_additional_blackbox_probers: z.array(named).optional(),
+  alert_webhook_receivers: z.array(named.extend({ url: z.string().min(1), send_resolved: z.boolean().optional() })).optional(),
+  // Third-party services
+  acme_private_key: z.string().optional(),
+  docker_registry_url: z.string().optional(),
+  docker_registry_username: z.string().optional(),
+  docker_registry_password: z.string().optional(),
+  mail_relay: z
+    .looseObject({
+      server: z.string().min(1),
+      port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]),
+      user: z.string(),
+      password: z.string(),
+      root_user: z.string(),
+    })
+    .optional(),
+  alert_email: z.string().nullable().optional(),
+  alertmanager_smtp_from: z.string().optional(),
+  alertmanager_smtp_smarthost: z.string().optional(),
+  alertmanager_smtp_require_tls: ansibleFlag.optional(),
+  alertmanager_smtp_auth_username: z.string().optional(),
+  alertmanager_smtp_auth_password: z.string().optional(),
+  alertmanager_smtp_hello: z.string().optional(),
+  backup_repository_uri: z.string().optional(),
+  backup_repository_restic_password: z.string().optional(),
+  backup_litestream_config: z.record(z.string(), z.unknown()).optional(),
+  backup_litestream_credentials: z.record(z.string(), z.string()).optional(),
+};
+
 export const globals = z.looseObject({
   domain: z.string().min(1),
   domain_public: z.array(z.string().min(1)).min(1),
   testing: z.boolean().default(true),
+  /** The reference says buster; float targets a current Debian, as its roles do. */
   float_debian_dist: z.string().default('bookworm'),
   net_overlays: z.array(netOverlay).default([]),
   admins: z.array(admin).default([]),
@@ -32,12 +96,10 @@ export const globals = z.looseObject({
   ssh_host_key_principal: z.string().default('{{ inventory_hostname }}.{{ domain }}'),
   static_host_entries: z.array(staticHostEntry).default([]),
   apt_proxy: z.string().optional(),
-  docker_registry_url: z.string().optional(),
-  docker_registry_username: z.string().optional(),
-  docker_registry_password: z.string().optional(),
   nginx_global_custom_headers: z.record(z.string(), z.string()).default({}),
   nginx_top_level_domain_redirects: z.record(z.string(), z.string()).default({}),
   volumes_vg: z.string().default('vg0'),
+  ...referenceGlobals,
 });
 
 export type Globals = z.infer<typeof globals>;

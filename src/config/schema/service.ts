@@ -24,7 +24,7 @@ export const monitoringEndpoint = z.strictObject({
   scheme: scheme.default('https'),
   healthcheck_http_method: z.string().default('HEAD'),
   metrics_path: z.string().default('/metrics'),
-  labels: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  labels: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'label values must be strings, numbers or booleans' })).optional(),
   scrape_interval: z.string().optional(),
 });
 
@@ -62,19 +62,28 @@ export const publicOtherEndpoint = z.strictObject({
   name: z.string().min(1),
 });
 
-export const container = z.strictObject({
-  name: z.string().min(1),
-  image: z.string().min(1),
-  port: port.optional(),
-  ports: z.array(port).optional(),
-  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  docker_options: z.string().optional(),
-  args: z.string().optional(),
-  volumes: z.array(z.record(z.string(), z.string())).or(z.record(z.string(), z.string())).optional(),
-  root: z.boolean().default(false),
-  drop_capabilities: z.boolean().optional(),
-  egress_policy: z.enum(['allow-all', 'internal', 'none']).default('allow-all'),
+const envValue = z.union([z.string(), z.number(), z.boolean()], { error: 'environment values must be strings, numbers or booleans' });
+/** Bind mounts, source: target; written as a map or (as in the reference's examples) a list of one-entry maps. */
+const bindMounts = z.union([z.array(z.record(z.string(), z.string())), z.record(z.string(), z.string())], {
+  error: 'volumes must be a map of source: target paths, or a list of such maps',
 });
+
+export const container = z
+  .strictObject({
+    name: z.string().min(1),
+    image: z.string().min(1),
+    port: port.optional(),
+    ports: z.array(port).optional(),
+    env: z.record(z.string(), envValue).default({}),
+    docker_options: z.string().optional(),
+    args: z.string().optional(),
+    volumes: bindMounts.optional(),
+    root: z.boolean().default(false),
+    /** Default true, but false for containers running as root (the reference: "root … sets drop_capabilities to false"). */
+    drop_capabilities: z.boolean().optional(),
+    egress_policy: z.enum(['allow-all', 'internal', 'none']).default('allow-all'),
+  })
+  .transform((c) => ({ ...c, drop_capabilities: c.drop_capabilities ?? !c.root }));
 
 export const dataset = z.strictObject({
   name: z.string().min(1),

@@ -1,0 +1,161 @@
+// Semantic checks of issue 2 beyond the basic cases of config.test.ts: every kind of
+// port, co-location through schedule_with, checks on included files, public names.
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../helpers/diagnose.js';
+
+const at = (files: Record<string, string>) => diagnose(files).map((d) => d.at);
+
+describe('port conflicts (F2001)', () => {
+  it('a container ports list against another service', () => {
+    const d = diagnose({
+      'services.yml': 'a:\n  containers:\n    - {name: c, image: i, ports: [8000, 8001]}\nb:\n  scheduling_group: backend\n  ports: [8001]\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:6:11 F2001']);
+    expect(d[0].message).toContain('services.yml:3:41');
+  });
+
+  it('horizontal and public TCP endpoint ports count too', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  horizontal_endpoints:\n    - {path: /.well-known/a, port: 7000}\n  public_tcp_endpoints:\n    - {name: a, port: 7001}\nb:\n  scheduling_group: backend\n  ports: [7000, 7001]\n',
+      }),
+    ).toEqual(['services.yml:8:11 F2001', 'services.yml:8:17 F2001']);
+  });
+
+  it('schedule_with puts services on the same hosts, so their ports conflict', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  scheduling_group: frontend\n  ports: [5000]\nb:\n  scheduling_group: backend\n  ports: [5000]\nc:\n  schedule_with: a\n  ports: [5000]\n',
+      }),
+    ).toEqual(['services.yml:9:11 F2001']);
+  });
+
+  it('one service naming its own port several times is fine', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  containers:\n    - {name: c, image: i, port: 9125}\n  public_endpoints:\n    - {name: a, port: 9125}\n  monitoring_endpoints:\n    - {port: 9125}\n  ports: [9125]\n',
+      }),
+    ).toEqual([]);
+  });
+
+  it('a conflict with a service from an included file is positioned in that file', () => {
+    const d = diagnose({
+      'services.yml': 'include: base.yml\nmine:\n  ports: [3000]\n',
+      'base.yml': 'theirs:\n  scheduling_group: backend\n  ports: [3000]\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['base.yml:3:11 F2001']);
+    expect(d[0].message).toMatch(/service 'mine' \(.*services\.yml:3:11\)/);
+  });
+
+  it('a semantic error inside an included file is positioned there', () => {
+    expect(at({ 'services.yml': 'include: base.yml\n', 'base.yml': 'web:\n  scheduling_group: nowhere\n' })).toEqual([
+      'base.yml:2:21 F2003',
+    ]);
+  });
+});
+
+describe('public endpoints', () => {
+  it('duplicate names among domains point at the domains item', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  public_endpoints:\n    - {domains: [x.org, y.org], port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [z.org, y.org], port: 81}\n',
+      }),
+    ).toEqual(['services.yml:7:25 F2002']);
+  });
+
+  it('a short name and an explicit domain naming the same host collide', () => {
+    const d = diagnose({
+      'services.yml':
+        'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [www.example.com], port: 81}\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:7:18 F2002']);
+    expect(d[0].message).toContain("'www.example.com'");
+  });
+
+  it('with several public domains, one duplicate name is one error', () => {
+    expect(
+      at({
+        'group_vars/all.yml': 'domain: i.example.com\ndomain_public: [example.com, example.org]\n',
+        'services.yml':
+          'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /}\n',
+      }),
+    ).toEqual(['services.yml:7:14 F2002']);
+  });
+
+  it('paths compare with and without a trailing slash', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  public_endpoints:\n    - {name: www, port: 80, path: /api}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /api/}\n',
+      }),
+    ).toEqual(['services.yml:7:14 F2002']);
+  });
+
+  it('an endpoint with neither name nor domains', () => {
+    expect(at({ 'services.yml': 'a:\n  public_endpoints:\n    - {port: 80}\n' })).toEqual(['services.yml:3:7 F1003']);
+  });
+
+  it('public TCP ports: a public_port clashing with another port used as public', () => {
+    expect(
+      at({
+        'services.yml':
+          'a:\n  public_tcp_endpoints:\n    - {name: a, port: 2525, public_port: 25}\nb:\n  scheduling_group: backend\n  public_tcp_endpoints:\n    - {name: b, port: 25}\n',
+      }),
+    ).toEqual(['services.yml:7:23 F2010']);
+  });
+});
+
+describe('overlays and addresses (F2008, F2009)', () => {
+  const globals = 'domain: i.example.com\ndomain_public: [example.com]\nnet_overlays:\n  - {name: vpn, network: 192.168.0.0/24}\n  - {name: bad, network: 10.0.0.0/40}\n';
+  it('an overlay network that is not CIDR, and an overlay address that is not IPv4', () => {
+    expect(
+      at({
+        'group_vars/all.yml': globals,
+        'hosts.yml': 'hosts:\n  h1:\n    ips: [10.0.0.1]\n    ip_vpn: "fd00::1"\n',
+        'services.yml': 'a: {}\n',
+      }),
+    ).toEqual(['group_vars/all.yml:5:26 F2008', 'hosts.yml:4:13 F2008']);
+  });
+
+  it('the same address on two overlays is fine; on one overlay it is not', () => {
+    expect(
+      at({
+        'group_vars/all.yml':
+          'domain: i.example.com\ndomain_public: [example.com]\nnet_overlays:\n  - {name: a, network: 192.168.0.0/24}\n  - {name: b, network: 192.168.0.0/24}\n',
+        'hosts.yml':
+          'hosts:\n  h1:\n    ips: [10.0.0.1]\n    ip_a: 192.168.0.1\n  h2:\n    ips: [10.0.0.2]\n    ip_b: 192.168.0.1\n  h3:\n    ips: [10.0.0.3]\n    ip_b: 192.168.0.1\n',
+        'services.yml': 'a: {}\n',
+      }),
+    ).toEqual(['hosts.yml:10:11 F2009']);
+  });
+
+  it('hosts in an overlay form the overlay_<net> group, usable for scheduling', () => {
+    expect(
+      at({
+        'group_vars/all.yml': globals.split('\n  - {name: bad')[0] + '\n',
+        'hosts.yml': 'hosts:\n  h1:\n    ips: [10.0.0.1]\n    ip_vpn: 192.168.0.1\n',
+        'services.yml': 'a:\n  scheduling_group: overlay_vpn\n',
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('scheduling references', () => {
+  it('schedule_with naming a disabled service is an unknown service', () => {
+    expect(at({ 'services.yml': 'a:\n  enabled: false\nb:\n  schedule_with: a\n' })).toEqual(['services.yml:4:18 F2005']);
+  });
+
+  it('a service scheduling with itself is a cycle', () => {
+    expect(at({ 'services.yml': 'a:\n  schedule_with: a\n' })).toEqual(['services.yml:2:18 F2006']);
+  });
+
+  it('num_instances larger than the hosts of its groups, counted across scheduling_groups', () => {
+    expect(at({ 'services.yml': 'a:\n  scheduling_groups: [frontend, backend]\n  num_instances: 3\nb:\n  scheduling_groups: [frontend, backend]\n  num_instances: 4\n' })).toEqual([
+      'services.yml:6:18 F2004',
+    ]);
+  });
+});
