@@ -1,5 +1,6 @@
 // float compile: plan (load, check, schedule), derive the inventory, emit it.
 import { dirname, join, resolve } from 'node:path';
+import { FloatUserError } from './config/diagnostics.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
 import type { Inventory } from './inventory/types.js';
@@ -25,6 +26,14 @@ export function compile(configPath: string, opts: CompileOptions = {}): Compiled
   const p = plan(configPath);
   const inventory = deriveInventory(p.model, p.schedule);
   const outDir = resolve(opts.out ?? defaultInventoryDir(configPath));
-  const { files } = emitInventory(inventory, outDir, { extraFiles: opts.extraFiles });
+  let files: number;
+  try {
+    ({ files } = emitInventory(inventory, outDir, { extraFiles: opts.extraFiles }));
+  } catch (err) {
+    // The file system refusing (not a directory, read-only, full) is the user's to fix, not a bug.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code)) throw new FloatUserError(`cannot write the inventory to ${outDir}: ${(err as Error).message}`);
+    throw err;
+  }
   return { plan: p, inventory, outDir, files };
 }

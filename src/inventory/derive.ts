@@ -1,11 +1,14 @@
 // Derives the inventory from a model and its schedule: a pipeline of small pure
 // functions, each computing one derived fact. No I/O here.
+import { FloatUserError, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 import type { Service } from '../config/schema/service.js';
+import { locate } from '../config/source.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
+import { publicDnsVars } from './public-dns.js';
 
 /** Everything the derivations share, computed once. */
 export interface Context {
@@ -86,7 +89,13 @@ export function enrichedServices(ctx: Context): Vars {
 
 // ---------------------------------------------------------------- DNS
 
-/** The service discovery map as seen from hosts on `overlays`: name (without domain) -> addresses. */
+/**
+ * The service discovery map as seen from hosts on `overlays`: name (without domain)
+ * -> addresses. Entries: `svc` (every instance), `host.svc`, `shard.svc`,
+ * `svc-master`, `host.host` (as upstream float), and the bare host name (the
+ * roles write `host.domain` and the short name from it). A service name wins over
+ * an equal host name: the host stays reachable as `host.host`.
+ */
 export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[]> {
   const map = new Map<string, Set<string>>();
   const add = (name: string, addrs: string[]) => {
@@ -94,7 +103,12 @@ export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[
     if (!set) map.set(name, (set = new Set()));
     for (const a of addrs) set.add(a);
   };
-  for (const h of ctx.model.hosts) add(h.name, addressesFor(overlays, h));
+  const serviceNames = new Set(ctx.model.services.map((s) => s.name));
+  for (const h of ctx.model.hosts) {
+    const addrs = addressesFor(overlays, h);
+    add(`${h.name}.host`, addrs);
+    if (!serviceNames.has(h.name)) add(h.name, addrs);
+  }
   for (const s of ctx.model.services) {
     for (const hn of ctx.schedule.assignments[s.name] ?? []) {
       const h = ctx.hostsByName.get(hn)!;
@@ -109,6 +123,19 @@ export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[
   return Object.fromEntries([...map].map(([k, v]) => [k, [...v]]));
 }
 
+/**
+ * The global (view-independent) map, as upstream float defines it: every host's
+ * `ips` under its name, and its overlay address under `host.<overlay>`.
+ */
+export function globalDnsMap(ctx: Context): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const h of ctx.model.hosts) {
+    out[h.name] = h.ips;
+    for (const net of Object.keys(h.overlays).sort(byCodePoint)) out[`${h.name}.${net}`] = [h.overlays[net]];
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- credentials
 
 /** Server certificate names of a service's instance on a host, as the reference lists them. */
@@ -116,6 +143,8 @@ export function serverNames(ctx: Context, s: Service, h: Host, extraSan: string[
   const d = ctx.model.globals.domain;
   const names = [`${s.name}.${d}`, s.name, `${h.name}.${s.name}.${d}`, `${h.name}.${s.name}`];
   if (h.shard_id !== undefined) names.push(`${h.shard_id}.${s.name}.${d}`, `${h.shard_id}.${s.name}`);
+  // The master instance also answers as svc-master (its DNS name), as upstream float certifies.
+  if (ctx.schedule.masters[s.name] === h.name) names.push(`${s.name}-master.${d}`, `${s.name}-master`);
   names.push(`${h.name}.${d}`, 'localhost', ...extraSan.map((x) => `${x}.${d}`));
   const ips = [...h.ips, ...h.public_ips, ...Object.keys(h.overlays).sort(byCodePoint).map((n) => h.overlays[n]), '127.0.0.1', '::1'];
   return { names: [...new Set(names)], ips: [...new Set(ips)] };
@@ -222,8 +251,19 @@ export interface HttpUpstream {
   targets: string[];
 }
 
-function upstreamName(endpoint: string, port: number, service: string): string {
-  return `be_${endpoint}_${port}_${service}`.replace(/[^A-Za-z0-9_]/g, '_');
+/**
+ * `be_<endpoint>_<port>_<service>`, as upstream float names them. Characters nginx
+ * would not accept in an upstream name (a horizontal endpoint's `/`) become `_`.
+ */
+export function upstreamName(endpoint: string, port: number, service: string): string {
+  return `be_${endpoint}_${port}_${service}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** `/`-terminated location of a public endpoint (upstream: path.rstrip('/') + '/'). */
+export function endpointPath(path: string | undefined): string {
+  if (!path) return '/';
+  const p = path.replace(/\/+$/, '') + '/';
+  return p.startsWith('/') ? p : `/${p}`;
 }
 
 function instanceTargets(ctx: Context, s: Service): string[] {
@@ -233,41 +273,94 @@ function instanceTargets(ctx: Context, s: Service): string[] {
 /** Public names of an endpoint: name.<each domain_public>, plus its domains. */
 export function endpointServerNames(ctx: Context, e: { name?: string; domains?: string[] }): string[] {
   const names = e.name ? ctx.model.globals.domain_public.map((d) => `${e.name}.${d}`) : [];
-  return [...names, ...(e.domains ?? [])];
+  return [...new Set([...names, ...(e.domains ?? [])])];
 }
 
+function where(p: Position): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
+/**
+ * The frontend's precomputed routing maps (group_vars/frontend), so templates stay
+ * free of logic:
+ * - `float_http_upstreams`: one per distinct `be_<endpoint>_<port>_<service>`
+ *   (public and horizontal endpoints proxied over HTTP);
+ * - `float_http_endpoints`: server name -> `/`-terminated path -> endpoint (HTTPS);
+ *   `float_http_plain_endpoints`: the same for `mode: http` endpoints, served over
+ *   plain HTTP too;
+ * - `float_tls_passthrough`: server name -> upstream, and those upstreams, for
+ *   `mode: tls-passthrough` endpoints (relayed by SNI, never terminated);
+ * - `float_http_horizontal_endpoints`: path -> endpoint, on every server;
+ * - `float_tcp_endpoints` (public_port defaulted) and `float_other_endpoints`.
+ * A server name + path claimed twice (after expanding names over domain_public), a
+ * passthrough name also served over HTTP, or a horizontal path claimed twice is a
+ * positioned error (F2002).
+ */
 export function frontendVars(ctx: Context): Vars {
-  const upstreams: HttpUpstream[] = [];
+  const upstreams = new Map<string, HttpUpstream>();
+  const passUpstreams = new Map<string, HttpUpstream>();
   const endpoints: Record<string, Record<string, Vars>> = {};
+  const plain: Record<string, Record<string, Vars>> = {};
+  const passServers: Record<string, string> = {};
   const horizontal: Record<string, Vars> = {};
   const tcp: Vars[] = [];
   const other: Vars[] = [];
-  for (const s of ctx.model.services) {
-    const targets = instanceTargets(ctx, s);
-    for (const e of s.public_endpoints) {
-      const up = upstreamName(e.name ?? e.domains?.[0] ?? s.name, e.port, s.name);
-      upstreams.push({ name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
-      const path = e.path ? (e.path.endsWith('/') ? e.path : `${e.path}/`) : '/';
-      for (const server of endpointServerNames(ctx, e)) {
-        endpoints[server] ??= {};
-        endpoints[server][path] = {
-          upstream: up,
-          service: s.name,
-          port: e.port,
-          scheme: e.scheme,
-          mode: e.mode,
-          autoconfig: e.autoconfig,
-          enable_sso_proxy: e.enable_sso_proxy,
-          extra_nginx_config: e.extra_nginx_config ?? '',
-          skip_acme: s.skip_acme,
-        };
+  const errors: Diagnostic[] = [];
+  /** "server path", "server \0tls" (passthrough), "\0horizontal path" -> where it was claimed. */
+  const claims = new Map<string, Position>();
+  const claim = (key: string, conflicts: string[], pos: Position, what: string): boolean => {
+    for (const k of [key, ...conflicts]) {
+      const prev = claims.get(k);
+      if (prev) {
+        errors.push({ code: 'F2002', severity: 'error', message: `${what} is already defined at ${where(prev)}`, pos });
+        return false;
       }
     }
-    for (const e of s.horizontal_endpoints) {
+    claims.set(key, pos);
+    return true;
+  };
+  const pathsOf = new Map<string, string[]>(); // server -> HTTP paths claimed
+  const pos = (s: Service, path: PropertyKey[]) => locate(ctx.model.sources.services, [s.name, ...path]);
+
+  for (const s of ctx.model.services) {
+    const targets = instanceTargets(ctx, s);
+    s.public_endpoints.forEach((e, i) => {
+      const up = upstreamName(e.name ?? e.domains?.[0] ?? s.name, e.port, s.name);
+      const at = pos(s, ['public_endpoints', i]);
+      if (e.mode === 'tls-passthrough') {
+        if (!passUpstreams.has(up)) passUpstreams.set(up, { name: up, service: s.name, port: e.port, scheme: 'tls', targets });
+        for (const server of endpointServerNames(ctx, e)) {
+          const httpPaths = (pathsOf.get(server) ?? []).map((p) => `${server} ${p}`);
+          if (claim(`${server} \u0000tls`, httpPaths, at, `public endpoint '${server}' (TLS passthrough)`)) passServers[server] = up;
+        }
+        return;
+      }
+      if (!upstreams.has(up)) upstreams.set(up, { name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
+      const path = endpointPath(e.path);
+      const entry: Vars = {
+        upstream: up,
+        service: s.name,
+        port: e.port,
+        scheme: e.scheme,
+        mode: e.mode,
+        autoconfig: e.autoconfig,
+        enable_sso_proxy: e.enable_sso_proxy,
+        extra_nginx_config: e.extra_nginx_config ?? '',
+        skip_acme: s.skip_acme,
+      };
+      for (const server of endpointServerNames(ctx, e)) {
+        if (!claim(`${server} ${path}`, [`${server} \u0000tls`], at, `public endpoint '${server}' path '${path}'`)) continue;
+        pathsOf.set(server, [...(pathsOf.get(server) ?? []), path]);
+        (endpoints[server] ??= {})[path] = entry;
+        if (e.mode === 'http') (plain[server] ??= {})[path] = entry;
+      }
+    });
+    s.horizontal_endpoints.forEach((e, i) => {
       const up = upstreamName(e.path.replace(/^\/+/, ''), e.port, s.name);
-      upstreams.push({ name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
+      if (!claim(`\u0000horizontal ${e.path}`, [], pos(s, ['horizontal_endpoints', i, 'path']), `horizontal endpoint path '${e.path}'`)) return;
+      if (!upstreams.has(up)) upstreams.set(up, { name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
       horizontal[e.path] = { upstream: up, service: s.name, port: e.port, scheme: e.scheme };
-    }
+    });
     for (const e of s.public_tcp_endpoints) {
       tcp.push({
         name: e.name,
@@ -282,10 +375,14 @@ export function frontendVars(ctx: Context): Vars {
       other.push({ name: e.name, service: s.name, server_names: endpointServerNames(ctx, e), skip_acme: s.skip_acme, skip_dns: s.skip_dns });
     }
   }
+  if (errors.length > 0) throw new FloatUserError(errors);
   return {
-    float_http_upstreams: upstreams,
+    float_enable_http_frontend: ctx.model.services.some((s) => s.public_endpoints.length > 0),
+    float_http_upstreams: [...upstreams.values()],
     float_http_endpoints: endpoints,
+    float_http_plain_endpoints: plain,
     float_http_horizontal_endpoints: horizontal,
+    float_tls_passthrough: { servers: passServers, upstreams: [...passUpstreams.values()] },
     float_tcp_endpoints: tcp,
     float_other_endpoints: other,
   };
@@ -296,7 +393,13 @@ export function httpEndpointsByPort(ctx: Context): Record<string, Vars[]> {
   const out: Record<string, Vars[]> = {};
   for (const s of ctx.model.services) {
     for (const e of s.public_endpoints) {
-      (out[String(e.port)] ??= []).push({ service: s.name, name: e.name ?? null, scheme: e.scheme, server_names: endpointServerNames(ctx, e) });
+      (out[String(e.port)] ??= []).push({
+        service: s.name,
+        name: e.name ?? null,
+        path: endpointPath(e.path),
+        scheme: e.scheme,
+        server_names: endpointServerNames(ctx, e),
+      });
     }
   }
   return out;
@@ -311,8 +414,11 @@ export function hostVars(ctx: Context, h: Host): Vars {
   const vars: Vars = {};
   for (const [k, v] of Object.entries(h.vars)) if (!RESERVED_HOST_KEYS.has(k)) vars[k] = v;
   const here = ctx.servicesOnHost.get(h.name)!;
+  // Set per host (O(instances)), not on the service's group: an inventory group of
+  // the same name (e.g. `frontend`) may hold hosts the service does not run on.
   for (const s of here) {
     const g = groupName(s.name);
+    vars[`float_enable_${g}`] = true;
     vars[`float_instance_index_${g}`] = ctx.instanceIndex.get(`${s.name}\u0000${h.name}`);
     if (ctx.schedule.masters[s.name] === h.name) vars[`float_${g}_is_master`] = true;
   }
@@ -321,10 +427,9 @@ export function hostVars(ctx: Context, h: Host): Vars {
     s.containers.map((c) => ({ service: s.name, tag: containerTag(s.name, c.name), container: c })),
   );
   vars.float_enabled_systemd_units = [...new Set(here.flatMap(serviceUnits))].sort(byCodePoint);
-  const nets = new Map(ctx.model.globals.net_overlays.map((o) => [o.name, o]));
-  vars.float_host_overlay_networks = Object.keys(h.overlays)
-    .sort(byCodePoint)
-    .map((n) => ({ ...nets.get(n), name: n, address: h.overlays[n] }));
+  // The names of the overlays this host is on, as upstream float lists them (the
+  // address is the host's ip_<net>, the network in net_overlays).
+  vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = firewallRules(ctx, h);
   return vars;
@@ -333,9 +438,9 @@ export function hostVars(ctx: Context, h: Host): Vars {
 // ---------------------------------------------------------------- globals
 
 /**
- * Global variables. Per-service flags default to false here and are set to true
- * by the service's own group (and per host for masters), so the inventory stays
- * proportional to hosts + instances rather than hosts × services.
+ * Global variables. Per-service flags default to false here and are set to true in
+ * the host variables of the hosts running the service (and of the master), so the
+ * inventory stays proportional to hosts + instances rather than hosts × services.
  */
 export function globalVars(ctx: Context): Vars {
   const flags: Vars = {};
@@ -346,10 +451,11 @@ export function globalVars(ctx: Context): Vars {
   }
   return {
     ...flags,
+    float_plugin_loaded: true,
     services: enrichedServices(ctx),
     float_service_assignments: ctx.schedule.assignments,
     float_service_masters: ctx.schedule.masters,
-    float_global_dns_map: dnsMap(ctx, []),
+    float_global_dns_map: globalDnsMap(ctx),
     float_http_endpoints_by_port: httpEndpointsByPort(ctx),
     float_firewall_sets: firewallSets(ctx),
     // Lists that would repeat every service on every host are computed by Ansible
@@ -380,11 +486,7 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
     float: globalVars(ctx),
   };
   for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars };
-  for (const s of model.services) {
-    const g = groupName(s.name);
-    groupVars[g] = { ...(groupVars[g] ?? {}), float_service: { [`float_enable_${g}`]: true } };
-  }
-  groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx) };
+  groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx), float_public_dns: publicDnsVars(ctx) };
   viewKeys.forEach((k, i) => {
     groupVars[viewGroupName(i)] = { float_dns: { float_host_dns_map: dnsMap(ctx, k ? k.split(',') : []) } };
   });

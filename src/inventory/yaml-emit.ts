@@ -8,12 +8,41 @@ import { byCodePoint } from './names.js';
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
 const RESERVED = /^(y|n|yes|no|true|false|on|off|null|~)$/i;
 
+/**
+ * Characters a JSON string leaves as they are but YAML must not see raw: C1
+ * controls and DEL (PyYAML rejects the whole file), NEL and the Unicode line and
+ * paragraph separators (YAML 1.1 line breaks, folded inside quotes), the BOM and
+ * the non-characters U+FFFE/U+FFFF.
+ */
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+/** Lone UTF-16 surrogates: no YAML reader accepts them, even escaped. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function quote(s: string): string {
+  return JSON.stringify(s.replace(LONE_SURROGATE, '\ufffd')).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A number as YAML 1.1 (PyYAML) reads it back: floats in exponent form need a dot
+ * in the mantissa and a signed exponent (`1e-7` would be a string), and the
+ * non-finite values have their own spelling.
+ */
+function number(v: number): string {
+  if (Number.isNaN(v)) return '.nan';
+  if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
+  const s = String(v);
+  const m = /^(-?\d+)(?:\.(\d+))?e([+-])(\d+)$/.exec(s);
+  return m ? `${m[1]}.${m[2] ?? '0'}e${m[3]}${m[4]}` : s;
+}
+
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v));
+  if (typeof v === 'number') return number(v);
+  if (typeof v === 'bigint') return v.toString();
   const s = String(v);
-  return PLAIN.test(s) && !RESERVED.test(s) ? s : JSON.stringify(s);
+  return PLAIN.test(s) && !RESERVED.test(s) ? s : quote(s);
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
