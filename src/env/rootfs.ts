@@ -44,6 +44,14 @@ export const BASE_PACKAGES = [
 /** Installed with apt-get inside the fresh tree before it is ever booted. */
 export const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 'aardvark-dns', 'iptables', 'nftables'];
 
+/**
+ * Daemons the bundled frontend roles install (nginx, haproxy, bind9), pre-installed so
+ * test runs need not download them, and disabled so they start only where a role
+ * enables them.
+ */
+export const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl'];
+const ROLE_UNITS = ['nginx.service', 'haproxy.service', 'named.service'];
+
 /** Stamp file at the root of the cached tree. */
 export const STAMP_FILE = '.float-rootfs.json';
 
@@ -159,7 +167,7 @@ const GUEST_LINKS: Record<string, string> = {
 /** A hash of everything that shapes the tree. */
 export function recipeStamp(): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ RECIPE_VERSION, SUITE, MIRROR, BASE_PACKAGES, PODMAN_PACKAGES, GUEST_FILES, GUEST_LINKS }));
+  h.update(JSON.stringify({ RECIPE_VERSION, SUITE, MIRROR, BASE_PACKAGES, PODMAN_PACKAGES, ROLE_PACKAGES, ROLE_UNITS, GUEST_FILES, GUEST_LINKS }));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -312,7 +320,8 @@ async function build(tmp: string, debs: string, logFile: string, log: Log): Prom
   for (const [rel, [content, mode]] of Object.entries(GUEST_FILES)) {
     if (rel.startsWith('etc/apt/')) writeGuestFile(tmp, rel, content, mode);
   }
-  log(`installing ${PODMAN_PACKAGES.join(' ')} into the rootfs`);
+  const packages = [...PODMAN_PACKAGES, ...ROLE_PACKAGES];
+  log(`installing ${packages.join(' ')} into the rootfs`);
   t = Date.now();
   // In a cgroup of its own, so systemd-nspawn leaves nothing behind in float's.
   let cgroups = ownCgroupDirs(`rootfs-build-${process.pid}`);
@@ -328,7 +337,8 @@ async function build(tmp: string, debs: string, logFile: string, log: Log): Prom
         `--bind=${debs}:/var/cache/apt/archives`,
         '-E', 'DEBIAN_FRONTEND=noninteractive',
         'sh', '-c',
-        `apt-get update && apt-get install -y --no-install-recommends ${PODMAN_PACKAGES.join(' ')} && apt-get upgrade -y --no-install-recommends`,
+        `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')} && apt-get upgrade -y --no-install-recommends` +
+          ` && systemctl disable ${ROLE_UNITS.join(' ')}`,
       ]),
       logFile,
     );
