@@ -27,18 +27,20 @@ export function register(program: Command): void {
       const { model } = loadConfig(opts.config);
       if (!model) throw new FloatUserError(`sign-host-key: cannot load ${opts.config}`);
       const dir = model.config.credentials_dir;
-      const principals = [...opts.principal].sort();
+      // In the order given (the certificate lists them so), without repeats; compared as sets.
+      const principals = [...new Set(opts.principal.map((x) => x.trim()).filter(Boolean))];
+      const sorted = [...principals].sort().join(',');
       if (input.certificate?.trim()) {
         const info = inspectCertificate(input.certificate);
         const sameKey = info.keyFingerprint === keyFingerprint(input.public_key);
         const fresh = info.validBefore && info.validBefore.getTime() - Date.now() > RENEW_DAYS * 86_400_000;
-        if (sameKey && fresh && info.signingCaFingerprint === caFingerprint(dir) && [...info.principals].sort().join(',') === principals.join(',')) {
+        if (sameKey && fresh && info.signingCaFingerprint === caFingerprint(dir) && [...new Set(info.principals)].sort().join(',') === sorted) {
           process.stdout.write(input.certificate.trim() + '\n');
           return;
         }
       }
       const password = await loadVaultPassword({ fallbackFile: model.config.vault_password_file });
-      const cert = await signHostKey(dir, makeVaultCodec(password), input.public_key, { identity: opts.host, principals: opts.principal });
+      const cert = await signHostKey(dir, makeVaultCodec(password), input.public_key, { identity: opts.host, principals });
       process.stdout.write(cert + '\n');
     });
 }

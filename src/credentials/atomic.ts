@@ -1,21 +1,32 @@
 // Atomic file replacement: write a temporary file in the same directory, flush
 // it, then rename it over the target. Readers see the old or the new file, never
-// a half-written one.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// a half-written one, and the file has `mode` (a temporary file left over by a
+// crash is removed first, so it cannot lend its own mode).
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+export interface WriteOptions {
+  mode?: number;
+  /** Flush the data to disk before the rename (default true). */
+  durable?: boolean;
+}
+
+export function writeFileAtomic(path: string, data: string | Buffer, opts: number | WriteOptions = {}): void {
+  const { mode = 0o644, durable = true } = typeof opts === 'number' ? { mode: opts } : opts;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w', mode);
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, 'wx', mode);
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    try {
+      writeFileSync(fd, data);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
   } catch (err) {
-    closeSync(fd);
     rmSync(tmp, { force: true });
     throw err;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }

@@ -1,14 +1,15 @@
 // Brings credentials_dir up to date with the compiled inventory: application
 // secrets, the X.509 PKI and the SSH CA. Stateful and idempotent.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../config/load.js';
 import type { Inventory } from '../inventory/types.js';
-import { ensureCertificates } from './pki-store.js';
+import { caPaths, checkCaFiles, ensureCertificates } from './pki-store.js';
 import { certRequests } from './requests.js';
 import { syncSecretsFile } from './secrets.js';
-import { ensureSshCa } from './ssh-ca.js';
+import { checkSshCaFiles, ensureSshCa, sshCaPaths } from './ssh-ca.js';
 import type { VaultCodec } from './types.js';
+import { decryptVaultFile } from './vault.js';
 
 export interface CredentialsReport {
   secretsGenerated: string[];
@@ -22,8 +23,22 @@ export function secretsPath(model: Model): string {
   return join(model.config.credentials_dir, 'secrets.yml');
 }
 
+/**
+ * Everything that can fail before a write, checked before the first write: the
+ * vault password opens the long-lived vault files already there (a wrong
+ * password must not leave files encrypted with two passwords), and no CA is
+ * half present.
+ */
+export function checkCredentialsDir(dir: string, codec: VaultCodec, opts: { ssh: boolean }): void {
+  checkCaFiles(dir);
+  if (opts.ssh) checkSshCaFiles(dir);
+  // secrets.yml is decrypted before anything is written by syncSecretsFile itself.
+  for (const f of [caPaths(dir).key, sshCaPaths(dir).privateKey]) if (existsSync(f)) decryptVaultFile(f, codec);
+}
+
 export async function refreshCredentials(model: Model, inv: Inventory, codec: VaultCodec, now = new Date()): Promise<CredentialsReport> {
   const dir = model.config.credentials_dir;
+  checkCredentialsDir(dir, codec, { ssh: model.globals.enable_ssh });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const secrets = await syncSecretsFile(secretsPath(model), model.passwords, codec);
   const certs = await ensureCertificates(dir, certRequests(inv), codec, now);
@@ -35,6 +50,22 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
     certsKept: certs.kept.length,
     certsStale: certs.stale,
   };
+}
+
+/**
+ * What a refresh did, for the operator: counts, and what was kept although
+ * nothing asks for it any more (never deleted silently). Every command that
+ * refreshes credentials should print at least the `kept` lines.
+ */
+export function formatCredentialsReport(dir: string, c: CredentialsReport): string[] {
+  const lines = [
+    `credentials in ${dir}:`,
+    `  certificates: ${c.certsIssued} issued, ${c.certsKept} unchanged`,
+    `  secrets: ${c.secretsGenerated.length} generated${c.secretsGenerated.length ? ` (${c.secretsGenerated.join(', ')})` : ''}`,
+  ];
+  if (c.certsStale.length) lines.push(`  kept ${c.certsStale.length} certificates no longer needed: ${c.certsStale.join(', ')}`);
+  if (c.secretsOrphaned.length) lines.push(`  kept ${c.secretsOrphaned.length} secrets no longer in passwords.yml: ${c.secretsOrphaned.join(', ')}`);
+  return lines;
 }
 
 /** The encrypted secrets file, as it should appear in the inventory's group_vars/all. */

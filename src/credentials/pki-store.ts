@@ -4,19 +4,29 @@
 //   <host>/<cred>/<kind>/cert.pem  certificates (clear)
 //   <host>/private_keys.yml        the host's private keys (vault-encrypted), as an Ansible vars
 //                                  file: {float_host_private_keys: {"<cred>/<kind>": PEM}}
-//   index.json                     what each certificate was issued for (clear, no secrets)
+//   index.json                     what each certificate was issued for, and digests of the
+//                                  files it describes (clear, no secrets)
 // One vault file per host, not per key: each vault file costs a PBKDF2 run
-// (10,000 iterations, ~25 ms here), which per key would dominate issuance.
-import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+// (10,000 iterations), which per key would dominate issuance.
+//
+// A no-change run decrypts nothing: a certificate is current when the index says
+// it was issued for the same request by the same CA, is more than 30 days from
+// expiry, and cert.pem and the host's private_keys.yml are byte for byte what the
+// index recorded. When a file differs from the index (restored from git, edited,
+// lost), the host's keys are decrypted and each certificate is checked against
+// its key; whatever does not match is re-issued.
+import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { FloatUserError } from '../config/diagnostics.js';
 import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
-import { caContext, createCaCertificate, issueCertificate, newKeyPair, type CaContext, type KeyPair } from './x509.js';
+import { decryptVaultFile } from './vault.js';
+import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, type CaContext, type KeyPair } from './x509.js';
 
-const RENEW_BEFORE_DAYS = 30;
+export const RENEW_BEFORE_DAYS = 30;
 
 interface HostKeysFile {
   float_host_private_keys: Record<string, string>;
@@ -28,6 +38,14 @@ interface IndexEntry {
   notAfter: string;
   /** Fingerprint of the CA that signed it. */
   ca: string;
+  /** SHA-256 of cert.pem (absent in indexes written before it was recorded). */
+  cert?: string;
+}
+
+interface Index {
+  certs: Record<string, IndexEntry>;
+  /** host -> SHA-256 of its private_keys.yml, as last written or verified. */
+  keyFiles: Record<string, string>;
 }
 
 export interface PkiResult {
@@ -41,6 +59,10 @@ export function x509Dir(dir: string): string {
   return join(dir, 'x509');
 }
 
+export function caPaths(dir: string): { cert: string; key: string } {
+  return { cert: join(x509Dir(dir), 'ca.pem'), key: join(x509Dir(dir), 'ca_private_key.pem') };
+}
+
 /** Where a host's vault-encrypted private keys live. */
 export function hostKeysPath(dir: string, host: string): string {
   return join(x509Dir(dir), host, 'private_keys.yml');
@@ -52,54 +74,98 @@ function requestHash(r: CertRequest): string {
     .digest('hex');
 }
 
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+
 function hostOf(id: string): string {
   return id.split('/')[0];
 }
 
-/** Loads the CA, creating it on first use. */
+/**
+ * Checks the CA files before anything is written: a CA certificate without its
+ * private key is an error (creating a new CA would silently invalidate every
+ * certificate deployed).
+ */
+export function checkCaFiles(dir: string): void {
+  const p = caPaths(dir);
+  if (existsSync(p.cert) && !existsSync(p.key)) {
+    throw new FloatUserError(
+      `${p.cert} exists but the CA private key ${p.key} does not: restore it (e.g. from git), or remove ${p.cert} to create a new CA (every certificate will be re-issued)`,
+      'F3001',
+    );
+  }
+}
+
+function loadCaKeys(keyPath: string, codec: VaultCodec): KeyPair {
+  const privateKey = createPrivateKey(decryptVaultFile(keyPath, codec));
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/**
+ * Loads the CA, creating it on first use. A CA private key without its
+ * certificate (a crash between the two writes, or ca.pem removed) gets a new
+ * certificate for the same key.
+ */
 function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => KeyPair } {
-  const certPath = join(x509Dir(dir), 'ca.pem');
-  const keyPath = join(x509Dir(dir), 'ca_private_key.pem');
-  if (!existsSync(certPath) || !existsSync(keyPath)) {
+  checkCaFiles(dir);
+  const p = caPaths(dir);
+  if (!existsSync(p.key)) {
     const keys = newKeyPair();
+    writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(keys.privateKey)), 0o600);
     const pem = createCaCertificate(keys, now);
-    writeFileAtomic(keyPath, codec.encrypt(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), 0o600);
-    writeFileAtomic(certPath, pem, 0o644);
+    writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
-  const cert = new X509Certificate(readFileSync(certPath));
+  if (!existsSync(p.cert)) {
+    const keys = loadCaKeys(p.key, codec);
+    const pem = createCaCertificate(keys, now);
+    writeFileAtomic(p.cert, pem, 0o644);
+    return { cert: new X509Certificate(pem), keys: () => keys };
+  }
+  const cert = new X509Certificate(readFileSync(p.cert));
   let cached: KeyPair | undefined;
   // Decrypting the CA key costs a PBKDF2 run: only when something must be issued.
   const keys = () => {
     if (!cached) {
-      const privateKey = createPrivateKey(codec.decrypt(readFileSync(keyPath, 'utf8')));
-      cached = { privateKey, publicKey: createPublicKey(privateKey) };
+      cached = loadCaKeys(p.key, codec);
+      if (!spki(cached.publicKey).equals(spki(cert.publicKey))) {
+        throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+      }
     }
     return cached;
   };
   return { cert, keys };
 }
 
-function readIndex(dir: string): Record<string, IndexEntry> {
+function readIndex(dir: string): Index {
   const p = join(x509Dir(dir), 'index.json');
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, IndexEntry>) : {};
+  if (!existsSync(p)) return { certs: {}, keyFiles: {} };
+  const raw = JSON.parse(readFileSync(p, 'utf8')) as Partial<Index> | Record<string, IndexEntry>;
+  // The first format was the certificate map alone.
+  if (!('certs' in raw)) return { certs: raw as Record<string, IndexEntry>, keyFiles: {} };
+  return { certs: (raw.certs ?? {}) as Record<string, IndexEntry>, keyFiles: (raw.keyFiles ?? {}) as Record<string, string> };
 }
 
-function isCurrent(dir: string, r: CertRequest, entry: IndexEntry | undefined, caFp: string, now: Date, hasKey: boolean): boolean {
-  if (!entry || !hasKey) return false;
+function certPath(dir: string, id: string): string {
+  return join(x509Dir(dir), id, 'cert.pem');
+}
+
+/** What the index alone says about a certificate: current, or to be issued. */
+function indexSaysCurrent(r: CertRequest, entry: IndexEntry | undefined, caFp: string, now: Date): boolean {
+  if (!entry) return false;
   if (entry.request !== requestHash(r) || entry.ca !== caFp) return false;
-  if (new Date(entry.notAfter).getTime() - now.getTime() < RENEW_BEFORE_DAYS * 86_400_000) return false;
-  return existsSync(join(x509Dir(dir), r.id, 'cert.pem'));
+  return new Date(entry.notAfter).getTime() - now.getTime() >= RENEW_BEFORE_DAYS * 86_400_000;
 }
 
 /**
- * Issues every requested certificate that is missing, changed, close to expiry
- * or signed by another CA; touches nothing else.
+ * Issues every requested certificate that is missing, changed, close to expiry,
+ * signed by another CA or without its private key; touches nothing else.
  */
 export async function ensureCertificates(dir: string, requests: CertRequest[], codec: VaultCodec, now: Date): Promise<PkiResult> {
   const ca = loadOrCreateCa(dir, codec, now);
   const caFp = ca.cert.fingerprint256;
   const index = readIndex(dir);
+  let indexChanged = false;
   const byHost = new Map<string, CertRequest[]>();
   for (const r of requests) {
     const h = hostOf(r.id);
@@ -111,28 +177,79 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
   let ctx: CaContext | undefined;
   for (const [host, reqs] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keysPath = hostKeysPath(dir, host);
-    // The index says which keys the host's vault file holds; it is opened only to change it.
-    const haveKeys = existsSync(keysPath);
-    const todo = reqs.filter((r) => !isCurrent(dir, r, index[r.id], caFp, now, haveKeys));
-    kept.push(...reqs.filter((r) => !todo.includes(r)).map((r) => r.id));
-    if (todo.length === 0) continue;
-    ctx ??= caContext(ca.keys());
-    const stored = existsSync(keysPath) ? (parse(codec.decrypt(readFileSync(keysPath, 'utf8')).toString('utf8')) as HostKeysFile | null) : null;
-    const hostKeys: Record<string, string> = stored?.float_host_private_keys ?? {};
+    const keysText = existsSync(keysPath) ? readFileSync(keysPath, 'utf8') : undefined;
+    // Certificates the index calls current, with the cert.pem it recorded.
+    const current = new Map<string, string>();
+    let filesAsRecorded = keysText !== undefined && index.keyFiles[host] === sha256(keysText);
+    for (const r of reqs) {
+      const entry = index.certs[r.id];
+      if (!indexSaysCurrent(r, entry, caFp, now) || !existsSync(certPath(dir, r.id))) continue;
+      const pem = readFileSync(certPath(dir, r.id), 'utf8');
+      if (entry!.cert !== sha256(pem)) filesAsRecorded = false;
+      current.set(r.id, pem);
+    }
+    if (filesAsRecorded && current.size === reqs.length) {
+      kept.push(...reqs.map((r) => r.id));
+      continue;
+    }
+    // Something to issue, or files to check: open the host's keys.
+    let hostKeys: Record<string, string> = {};
+    if (keysText !== undefined) {
+      const stored = parse(decryptVaultFile(keysPath, codec).toString('utf8')) as HostKeysFile | null;
+      hostKeys = stored?.float_host_private_keys ?? {};
+    }
+    const todo: CertRequest[] = [];
+    for (const r of reqs) {
+      const pem = current.get(r.id);
+      const key = hostKeys[r.id.slice(host.length + 1)];
+      if (pem !== undefined && key !== undefined && keyMatches(key, pem, ca.cert)) {
+        kept.push(r.id);
+        if (index.certs[r.id].cert !== sha256(pem)) {
+          index.certs[r.id] = { ...index.certs[r.id], cert: sha256(pem) };
+          indexChanged = true;
+        }
+      } else todo.push(r);
+    }
     for (const r of todo) {
+      ctx ??= caContext(ca.keys());
       const keys = newKeyPair();
-      const pem = issueCertificate(r, keys.publicKey, ctx, now);
-      writeFileAtomic(join(x509Dir(dir), r.id, 'cert.pem'), pem, 0o644);
-      hostKeys[r.id.slice(host.length + 1)] = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-      index[r.id] = { request: requestHash(r), notAfter: new X509Certificate(pem).validTo, ca: caFp };
+      const cert = issueCertificate(r, keys.publicKey, ctx, now);
+      // Not flushed one by one (2,000 fsyncs were most of a first issuance): a cert.pem lost
+      // in a crash no longer matches the digest in the index, and is re-issued next run.
+      writeFileAtomic(certPath(dir, r.id), cert.pem, { mode: 0o644, durable: false });
+      hostKeys[r.id.slice(host.length + 1)] = pkcs8Pem(keys.privateKey);
+      index.certs[r.id] = { request: requestHash(r), notAfter: cert.notAfter.toISOString(), ca: caFp, cert: sha256(cert.pem) };
       issued.push(r.id);
     }
-    writeFileAtomic(keysPath, codec.encrypt(toYaml({ float_host_private_keys: hostKeys } satisfies HostKeysFile)), 0o600);
+    let finalText = keysText;
+    if (todo.length > 0) {
+      finalText = codec.encrypt(toYaml({ float_host_private_keys: hostKeys } satisfies HostKeysFile));
+      writeFileAtomic(keysPath, finalText, 0o600);
+    }
+    if (finalText !== undefined && index.keyFiles[host] !== sha256(finalText)) {
+      index.keyFiles[host] = sha256(finalText);
+      indexChanged = true;
+    }
   }
   const wanted = new Set(requests.map((r) => r.id));
-  const stale = Object.keys(index).filter((id) => !wanted.has(id)).sort();
-  if (issued.length > 0) writeFileAtomic(join(x509Dir(dir), 'index.json'), JSON.stringify(sortKeys(index), null, 1) + '\n', 0o644);
+  const stale = Object.keys(index.certs)
+    .filter((id) => !wanted.has(id))
+    .sort();
+  if (issued.length > 0 || indexChanged) {
+    const out: Index = { certs: sortKeys(index.certs), keyFiles: sortKeys(index.keyFiles) };
+    writeFileAtomic(join(x509Dir(dir), 'index.json'), JSON.stringify(out, null, 1) + '\n', 0o644);
+  }
   return { issued, kept, stale };
+}
+
+/** Whether a stored key is the key of a certificate, and the certificate was signed by this CA. */
+function keyMatches(keyPem: string, certPem: string, caCert: X509Certificate): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    return spki(createPublicKey(keyPem)).equals(spki(cert.publicKey)) && cert.verify(caCert.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

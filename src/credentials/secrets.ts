@@ -1,64 +1,122 @@
 // Application secrets (passwords.yml): generated once from a cryptographic RNG,
 // then kept unchanged forever, in credentials_dir/secrets.yml, vault-encrypted.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { existsSync } from 'node:fs';
+import { parse, parseDocument } from 'yaml';
 import { FloatUserError } from '../config/diagnostics.js';
 import type { PasswordEntry } from '../config/schema/passwords.js';
 import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
 import type { VaultCodec } from './types.js';
+import { decryptVaultFile } from './vault.js';
 
 export type PasswordSpec = Pick<PasswordEntry, 'name' | 'type' | 'length'> & { description?: string };
 
 /**
- * A new secret of exactly `length` characters. Both types use the base64
- * alphabet (the reference: Ansible cannot pass arbitrary bytes on command
- * lines): `password` draws from the URL-safe alphabet, `binary` is standard
- * base64 of random bytes, so it decodes to length*3/4 random bytes.
+ * A new secret of exactly `length` characters from the CSPRNG. As the reference
+ * says, both types use the base64 alphabet (A-Z a-z 0-9 + /, no padding):
+ * Ansible cannot pass arbitrary bytes on remote command lines. Every character
+ * carries 6 uniformly random bits (only whole base64 digits are used).
  */
 export function generateSecret(spec: Pick<PasswordSpec, 'type' | 'length'>): string {
   const bytes = randomBytes(Math.ceil((spec.length * 3) / 4) + 3);
-  const encoded = spec.type === 'binary' ? bytes.toString('base64') : bytes.toString('base64url');
-  return encoded.replace(/=+$/, '').slice(0, spec.length);
+  return bytes.toString('base64').slice(0, spec.length);
+}
+
+/** A value of secrets.yml counts as set unless it is missing, null or the empty string. */
+function isSet(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
 }
 
 export interface SecretsUpdate {
-  secrets: Record<string, string>;
+  /** Every value, as it will be in secrets.yml (existing values untouched, whatever their type). */
+  secrets: Record<string, unknown>;
   generated: string[];
   kept: string[];
   /** In the file but no longer in passwords.yml: kept, and reported. */
   orphaned: string[];
 }
 
-export function updateSecrets(existing: Record<string, string>, specs: PasswordSpec[]): SecretsUpdate {
-  const secrets: Record<string, string> = { ...existing };
+export function updateSecrets(existing: Record<string, unknown>, specs: PasswordSpec[]): SecretsUpdate {
+  const secrets: Record<string, unknown> = { ...existing };
   const generated: string[] = [];
   const kept: string[] = [];
+  const seen = new Set<string>();
   for (const spec of specs) {
-    if (typeof existing[spec.name] === 'string' && existing[spec.name] !== '') kept.push(spec.name);
+    // A name listed twice (passwords.yml.default and the operator's file) is one secret; the first entry wins.
+    if (seen.has(spec.name)) continue;
+    seen.add(spec.name);
+    if (isSet(existing[spec.name])) kept.push(spec.name);
     else {
       secrets[spec.name] = generateSecret(spec);
       generated.push(spec.name);
     }
   }
-  const wanted = new Set(specs.map((s) => s.name));
-  const orphaned = Object.keys(existing).filter((k) => !wanted.has(k)).sort();
+  const orphaned = Object.keys(existing)
+    .filter((k) => !seen.has(k))
+    .sort();
   return { secrets, generated, kept, orphaned };
 }
 
-export function readSecretsFile(path: string, codec: VaultCodec): Record<string, string> {
-  if (!existsSync(path)) return {};
-  const data = parse(codec.decrypt(readFileSync(path, 'utf8')).toString('utf8')) ?? {};
+/** The decrypted text of secrets.yml and its values ('' and {} when there is no file yet). */
+function readSecrets(path: string, codec: VaultCodec): { text: string; values: Record<string, unknown> } {
+  if (!existsSync(path)) return { text: '', values: {} };
+  const text = decryptVaultFile(path, codec).toString('utf8');
+  return { text, values: parseSecrets(path, text) };
+}
+
+function parseSecrets(path: string, text: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    // YAML 1.1, as Ansible reads this file (`yes` is a boolean there).
+    data = parse(text, { version: '1.1' }) ?? {};
+  } catch (err) {
+    throw new FloatUserError(`${path}: not valid YAML once decrypted: ${(err as Error).message}`, 'F3001');
+  }
   if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F3001');
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
+  return data as Record<string, unknown>;
+}
+
+export function readSecretsFile(path: string, codec: VaultCodec): Record<string, unknown> {
+  return readSecrets(path, codec).values;
+}
+
+/**
+ * The new text of secrets.yml: the existing text unchanged (values, comments,
+ * layout) with the generated secrets added. Appended at the end when that is
+ * plainly right; otherwise set through the YAML document model; either way the
+ * result is parsed back and checked.
+ */
+function withGenerated(path: string, text: string, existing: Record<string, unknown>, added: Record<string, string>): string {
+  if (Object.keys(existing).length === 0 && !/^\s*#/m.test(text)) return toYaml(added);
+  const check = (candidate: string): boolean => {
+    try {
+      const back = parse(candidate, { version: '1.1' }) as Record<string, unknown> | null;
+      if (!back || typeof back !== 'object') return false;
+      const want = new Set([...Object.keys(existing), ...Object.keys(added)]);
+      return Object.keys(back).length === want.size && Object.entries(added).every(([k, v]) => back[k] === v);
+    } catch {
+      return false;
+    }
+  };
+  if (Object.keys(added).every((k) => !(k in existing))) {
+    const appended = `${text.replace(/\s*$/, '')}\n${toYaml(added)}`;
+    if (check(appended)) return appended;
+  }
+  const doc = parseDocument(text, { version: '1.1' });
+  for (const [k, v] of Object.entries(added)) doc.set(k, v);
+  const edited = String(doc);
+  if (check(edited)) return edited;
+  throw new FloatUserError(`${path}: cannot add the new secrets (${Object.keys(added).join(', ')}) to this file; make it a plain YAML mapping`, 'F3001');
 }
 
 /** Brings secrets.yml up to date; rewrites it only when a secret was generated. */
 export async function syncSecretsFile(path: string, specs: PasswordSpec[], codec: VaultCodec): Promise<SecretsUpdate> {
-  const update = updateSecrets(readSecretsFile(path, codec), specs);
+  const { text, values } = readSecrets(path, codec);
+  const update = updateSecrets(values, specs);
   if (update.generated.length > 0 || !existsSync(path)) {
-    writeFileAtomic(path, codec.encrypt(toYaml(update.secrets)), 0o600);
+    const added = Object.fromEntries(update.generated.map((k) => [k, update.secrets[k] as string]));
+    writeFileAtomic(path, codec.encrypt(withGenerated(path, text, values, added)), 0o600);
   }
   return update;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
 import type { VaultCodec } from './types.js';
+import { decryptVaultFile } from './vault.js';
 
 export function sshCaPaths(dir: string): { publicKey: string; privateKey: string } {
   return { publicKey: join(dir, 'ssh', 'key.pub'), privateKey: join(dir, 'ssh', 'key') };
@@ -34,10 +35,37 @@ function sshKeygen(args: string[]): string {
   }
 }
 
-/** Creates the SSH CA once; returns its public key line. */
+/**
+ * A CA public key without its private key is an error: a new CA would make every
+ * client's `@cert-authority` line and every host certificate useless.
+ */
+export function checkSshCaFiles(dir: string): void {
+  const p = sshCaPaths(dir);
+  if (existsSync(p.publicKey) && !existsSync(p.privateKey)) {
+    throw new FloatUserError(
+      `${p.publicKey} exists but the SSH CA private key ${p.privateKey} does not: restore it (e.g. from git), or remove ${p.publicKey} to create a new SSH CA (clients' known_hosts must then be updated)`,
+      'F3001',
+    );
+  }
+}
+
+/**
+ * Creates the SSH CA once; returns its public key line. A private key without
+ * its public key gets the public key back (ssh-keygen -y).
+ */
 export async function ensureSshCa(dir: string, codec: VaultCodec): Promise<string> {
   const p = sshCaPaths(dir);
-  if (existsSync(p.publicKey) && existsSync(p.privateKey)) return readFileSync(p.publicKey, 'utf8').trim();
+  checkSshCaFiles(dir);
+  if (existsSync(p.publicKey)) return readFileSync(p.publicKey, 'utf8').trim();
+  if (existsSync(p.privateKey)) {
+    return withTempDir((t) => {
+      const key = join(t, 'ca');
+      writeFileSync(key, decryptVaultFile(p.privateKey, codec), { mode: 0o600 });
+      const pub = `${sshKeygen(['-y', '-f', key]).trim().split(/\s+/).slice(0, 2).join(' ')} float SSH CA\n`;
+      writeFileAtomic(p.publicKey, pub, 0o644);
+      return pub.trim();
+    });
+  }
   return withTempDir((t) => {
     const key = join(t, 'ca');
     sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'float SSH CA', '-f', key]);
@@ -56,14 +84,17 @@ export interface HostCertOptions {
 
 /** Signs a host public key with the SSH CA; returns the certificate line. */
 export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey: string, opts: HostCertOptions): Promise<string> {
+  const principals = [...new Set(opts.principals.map((x) => x.trim()).filter(Boolean))];
+  if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F3001');
+  if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F3001');
   await ensureSshCa(dir, codec);
   const p = sshCaPaths(dir);
   return withTempDir((t) => {
     const ca = join(t, 'ca');
-    writeFileSync(ca, codec.decrypt(readFileSync(p.privateKey, 'utf8')), { mode: 0o600 });
+    writeFileSync(ca, decryptVaultFile(p.privateKey, codec), { mode: 0o600 });
     const host = join(t, 'host.pub');
     writeFileSync(host, hostPublicKey.trim() + '\n');
-    sshKeygen(['-q', '-s', ca, '-h', '-I', opts.identity, '-n', opts.principals.join(','), '-V', `-5m:+${opts.validityDays ?? 365}d`, host]);
+    sshKeygen(['-q', '-s', ca, '-h', '-I', opts.identity, '-n', principals.join(','), '-V', `-5m:+${opts.validityDays ?? 365}d`, host]);
     return readFileSync(join(t, 'host-cert.pub'), 'utf8').trim();
   });
 }

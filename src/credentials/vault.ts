@@ -5,6 +5,7 @@
 // AES-256 key (32) | HMAC-SHA256 key (32) | CTR initial counter (16).
 // The plaintext is PKCS#7-padded to the AES block size, as Ansible does.
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { FloatUserError } from '../config/diagnostics.js';
 import type { VaultCodec } from './types.js';
 
@@ -50,7 +51,10 @@ export function vaultDecrypt(text: string, password: string): Buffer {
   if (header[0] !== '$ANSIBLE_VAULT' || header[2]?.trim() !== 'AES256' || !['1.1', '1.2'].includes(header[1])) {
     throw new FloatUserError('not an Ansible Vault 1.1/1.2 AES256 file', 'F3001');
   }
-  const inner = Buffer.from(lines.slice(1).join('').trim(), 'hex').toString('ascii').split('\n');
+  // Whitespace anywhere in the body is layout (line wrapping, indentation of an inline vault).
+  const body = lines.slice(1).join('').replace(/\s+/g, '');
+  if (body.length === 0 || body.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(body)) throw new FloatUserError('vault: malformed body (not hexadecimal)', 'F3001');
+  const inner = Buffer.from(body, 'hex').toString('ascii').split('\n');
   if (inner.length !== 3) throw new FloatUserError('vault: malformed body', 'F3001');
   const [salt, hmac, ciphertext] = inner.map((h) => Buffer.from(h, 'hex'));
   const { key, hmacKey, iv } = deriveKeys(password, salt);
@@ -60,6 +64,17 @@ export function vaultDecrypt(text: string, password: string): Buffer {
   }
   const decipher = createDecipheriv('aes-256-ctr', key, iv);
   return unpad(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+}
+
+/** Decrypts a vault file; errors name the file. */
+export function decryptVaultFile(path: string, codec: VaultCodec): Buffer {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return codec.decrypt(text);
+  } catch (err) {
+    if (err instanceof FloatUserError) throw new FloatUserError(err.diagnostics.map((d) => ({ ...d, message: `${path}: ${d.message}` })));
+    throw err;
+  }
 }
 
 export function makeVaultCodec(password: string): VaultCodec {

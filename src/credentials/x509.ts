@@ -1,12 +1,17 @@
 // X.509 certificates for the internal PKI, built with node:crypto and a small DER
-// encoder (measured: ~0.3 ms per key + certificate, against ~8 ms with
-// @peculiar/x509 and ~265 ms with RSA-2048). Keys are ECDSA P-256.
+// encoder. Keys are ECDSA P-256: key generation takes ~0.06 ms, against ~200 ms
+// for RSA-2048 (7 minutes for the 2,000 certificates of the benchmark). Key encodings
+// (SubjectPublicKeyInfo, PKCS#8) are built here from the JWK export: OpenSSL 3's
+// encoders cost ~0.1-0.2 ms per call, more than generating the key.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { FloatUserError } from '../config/diagnostics.js';
 import { bits, bool, explicit, ipBytes, octets, oid, seq, set, time, tlv, uint, utf8 } from './der.js';
 import type { CertMode, CertRequest } from './types.js';
 
 const OID = {
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecPublicKey: '1.2.840.10045.2.1',
+  prime256v1: '1.2.840.10045.3.1.7',
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
   basicConstraints: '2.5.29.19',
@@ -44,11 +49,44 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
+function jwkBytes(v: string | undefined, what: string): Buffer {
+  const b = Buffer.from(v ?? '', 'base64url');
+  if (b.length !== 32) throw new Error(`not a P-256 key (${what})`);
+  return b;
+}
+
+/** The uncompressed point (04 | x | y) of a P-256 public (or private) key. */
+function ecPoint(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') throw new Error(`not a P-256 key: ${jwk.kty} ${jwk.crv ?? ''}`);
+  return Buffer.concat([Buffer.from([4]), jwkBytes(jwk.x, 'x'), jwkBytes(jwk.y, 'y')]);
+}
+
+const P256_ALGORITHM = () => seq(oid(OID.ecPublicKey), oid(OID.prime256v1));
+
+/** SubjectPublicKeyInfo DER of a P-256 key (RFC 5480). */
+export function spkiDer(key: KeyObject): Buffer {
+  return seq(P256_ALGORITHM(), bits(ecPoint(key)));
+}
+
+/** PKCS#8 PEM of a P-256 private key (RFC 5208 wrapping an RFC 5915 ECPrivateKey), as OpenSSL writes it. */
+export function pkcs8Pem(privateKey: KeyObject): string {
+  const jwk = privateKey.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('not a P-256 private key');
+  const point = Buffer.concat([Buffer.from([4]), jwkBytes(jwk.x, 'x'), jwkBytes(jwk.y, 'y')]);
+  const ecPrivateKey = seq(uint(1), octets(jwkBytes(jwk.d, 'd')), explicit(1, bits(point)));
+  const der = seq(uint(0), P256_ALGORITHM(), octets(ecPrivateKey));
+  return pem('PRIVATE KEY', der);
+}
+
+function pem(label: string, der: Buffer): string {
+  const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
 function keyId(publicKey: KeyObject): Buffer {
-  // RFC 5280 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. For
-  // P-256 the SPKI DER ends with the 65-byte uncompressed point.
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest();
+  // RFC 5280 method 1: SHA-1 of the subjectPublicKey BIT STRING contents.
+  return createHash('sha1').update(ecPoint(publicKey)).digest();
 }
 
 function ekuFor(mode: CertMode): string[] {
@@ -77,13 +115,11 @@ function build(i: Issue): string {
     i.issuer,
     seq(time(i.notBefore), time(i.notAfter)),
     i.subject,
-    i.publicKey.export({ type: 'spki', format: 'der' }),
+    spkiDer(i.publicKey),
     explicit(3, seq(...i.extensions, extension(OID.authorityKeyId, false, seq(tlv(0x80, i.issuerKeyId))))),
   );
   const signature = sign('sha256', tbs, i.signingKey);
-  const der = seq(tbs, algorithm, bits(signature));
-  const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+  return pem('CERTIFICATE', seq(tbs, algorithm, bits(signature)));
 }
 
 export const CA_NAME = 'float internal CA';
@@ -120,20 +156,33 @@ export function caContext(caKeys: KeyPair, cn = CA_NAME): CaContext {
   return { subject: name(cn, 'float'), keyId: keyId(caKeys.publicKey), privateKey: caKeys.privateKey };
 }
 
+/** The instant a certificate time encodes (DER times have whole seconds). */
+const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+
+export interface IssuedCertificate {
+  pem: string;
+  notAfter: Date;
+}
+
 /** A leaf certificate for a request, signed by the CA. */
-export function issueCertificate(req: CertRequest, publicKey: KeyObject, ca: CaContext, now: Date): string {
+export function issueCertificate(req: CertRequest, publicKey: KeyObject, ca: CaContext, now: Date): IssuedCertificate {
+  for (const d of req.dnsNames) {
+    // dNSName is an IA5String: internationalised names must come as A-labels (xn--...).
+    if (!/^[\x21-\x7e]+$/.test(d)) throw new FloatUserError(`certificate ${req.id}: ${JSON.stringify(d)} is not a valid DNS name`, 'F3001');
+  }
   const names = [
     ...req.dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),
     ...req.ipAddresses.map((ip) => tlv(0x87, ipBytes(ip))),
   ];
-  return build({
+  const notAfter = wholeSeconds(now.getTime() + CERT_VALIDITY_DAYS * DAY);
+  const pem = build({
     subject: name(req.commonName),
     issuer: ca.subject,
     publicKey,
     signingKey: ca.privateKey,
     issuerKeyId: ca.keyId,
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + CERT_VALIDITY_DAYS * DAY),
+    notBefore: wholeSeconds(now.getTime() - DAY),
+    notAfter,
     extensions: [
       extension(OID.basicConstraints, true, seq()),
       extension(OID.keyUsage, true, bits(Buffer.from([0x80]), 7)), // digitalSignature
@@ -142,4 +191,5 @@ export function issueCertificate(req: CertRequest, publicKey: KeyObject, ca: CaC
       extension(OID.subjectKeyId, false, octets(keyId(publicKey))),
     ],
   });
+  return { pem, notAfter };
 }
