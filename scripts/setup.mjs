@@ -31,6 +31,8 @@ export const DEBIAN_PACKAGES = [
   'iproute2', 'iptables', 'busybox-static', 'curl', 'dnsutils', 'vagrant',
   // The frontend roles' daemons, run by the tests on the loopback (named-checkzone, named, haproxy -c).
   'bind9', 'bind9-utils', 'haproxy',
+  // A real ACME server for the public certificates end-to-end test.
+  'pebble',
 ];
 
 function missingDebianPackages() {

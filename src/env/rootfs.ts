@@ -49,7 +49,7 @@ export const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 
  * test runs need not download them, and disabled so they start only where a role
  * enables them.
  */
-export const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl'];
+export const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl'];
 const ROLE_UNITS = ['nginx.service', 'haproxy.service', 'named.service'];
 
 /** Stamp file at the root of the cached tree. */

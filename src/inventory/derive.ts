@@ -377,6 +377,7 @@ export function frontendVars(ctx: Context): Vars {
   }
   if (errors.length > 0) throw new FloatUserError(errors);
   return {
+    float_acme_certificates: acmeNames(ctx),
     float_enable_http_frontend: ctx.model.services.some((s) => s.public_endpoints.length > 0),
     float_http_upstreams: [...upstreams.values()],
     float_http_endpoints: endpoints,
@@ -386,6 +387,21 @@ export function frontendVars(ctx: Context): Vars {
     float_tcp_endpoints: tcp,
     float_other_endpoints: other,
   };
+}
+
+/**
+ * Public names the ACME client gets certificates for: every HTTP endpoint the
+ * frontends terminate and every `public_other_endpoints` name, unless the service
+ * says `skip_acme` (TLS passthrough backends hold their own certificates).
+ */
+export function acmeNames(ctx: Context): string[] {
+  const names = new Set<string>();
+  for (const s of ctx.model.services) {
+    if (s.skip_acme) continue;
+    for (const e of s.public_endpoints) if (e.mode !== 'tls-passthrough') for (const n of endpointServerNames(ctx, e)) names.add(n);
+    for (const e of s.public_other_endpoints) for (const n of endpointServerNames(ctx, e)) names.add(n);
+  }
+  return [...names].sort(byCodePoint);
 }
 
 /** port -> the public HTTP endpoints served by that backend port. */

@@ -335,14 +335,16 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       enable_server: false,
       client_names: [`${webHost}.internal.example.com`, webHost],
     });
-    expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['frontend', 'host']);
+    expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['acme', 'frontend', 'host']);
   });
 
   it('frontend variables: upstreams, endpoints, horizontal, TCP, other, only on the frontend group', () => {
     const targets = [`${webHost}.web-app.internal.example.com`];
     expect(hv.fe1.float_enable_http_frontend).toBe(true);
     expect(hv.be1).not.toHaveProperty('float_enable_http_frontend');
+    const acmeUpstream = { name: 'be_.well-known_acme-challenge_5004_acme', service: 'acme', port: 5004, scheme: 'http', targets: ['fe1.acme.internal.example.com'] };
     expect(hv.fe1.float_http_upstreams).toEqual([
+      acmeUpstream,
       { name: 'be_www_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', targets },
       { name: 'be_.well-known_web_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', targets },
     ]);
@@ -351,6 +353,7 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
     expect(Object.keys(endpoints['www.example.org']).sort()).toEqual(['/', '/api/']);
     expect(endpoints['www.example.com']['/api/']).toMatchObject({ upstream: 'be_www_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', autoconfig: true });
     expect(hv.fe1.float_http_horizontal_endpoints).toEqual({
+      '/.well-known/acme-challenge': { upstream: acmeUpstream.name, service: 'acme', port: 5004, scheme: 'http' },
       '/.well-known/web': { upstream: 'be_.well-known_web_8080_web-app', service: 'web-app', port: 8080, scheme: 'http' },
     });
     const dbTargets = ['be1.db.internal.example.com', 'be2.db.internal.example.com'];
@@ -376,8 +379,11 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       { port: 8080, protocols: ['tcp'], service: 'web-app', reason: 'public_endpoint', sources: 'frontends' },
       { port: 8080, protocols: ['tcp'], service: 'web-app', reason: 'monitoring', sources: 'scrapers' },
     ]);
-    // Container ports stay local; nothing is opened on hosts that expose nothing.
-    expect(rules('fe1')).toEqual([]);
+    // Container ports stay local; on the frontend only the built-in acme service opens ports.
+    expect(rules('fe1')).toEqual([
+      { port: 5005, protocols: ['tcp', 'udp'], service: 'acme', reason: 'ports', sources: 'all_hosts' },
+      { port: 5004, protocols: ['tcp'], service: 'acme', reason: 'public_endpoint', sources: 'frontends' },
+    ]);
     expect(hv.be1.float_firewall_sets).toEqual({
       all_hosts: { v4: ['10.10.0.10', '10.10.0.11', '10.10.0.12', '172.16.0.10', '172.16.0.11'], v6: [] },
       frontends: { v4: ['10.10.0.10', '172.16.0.10'], v6: [] },
@@ -419,11 +425,11 @@ describe('the reference examples, checked with Ansible', () => {
     expect(h.float_instance_index_ok).toBe(0);
     expect(h.float_enabled_containers).toEqual([{ service: 'ok', tag: 'ok-http', container: expect.objectContaining({ port: 3100, env: { PORT: 3100 } }) }]);
     expect(h.float_enable_http_frontend).toBe(true);
-    expect(h.float_http_upstreams).toEqual([{ name: 'be_ok_3100_ok', service: 'ok', port: 3100, scheme: 'http', targets: ['host1.ok.internal.example.com'] }]);
+    expect((h.float_http_upstreams as Array<{ service: string }>).filter((u) => u.service !== 'acme')).toEqual([{ name: 'be_ok_3100_ok', service: 'ok', port: 3100, scheme: 'http', targets: ['host1.ok.internal.example.com'] }]);
     expect(Object.keys(h.float_http_endpoints as object)).toEqual(['ok.example.com']);
     expect((h.float_http_endpoints as Record<string, object>)['ok.example.com']).toHaveProperty('/');
     expect((h.float_host_dns_map as Record<string, string[]>)['host1.ok']).toEqual(['1.2.3.4']);
-    expect(h.float_host_firewall).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
+    expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service !== 'acme')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
     expect(templated.host1.float_disabled_services).toEqual([]);
   });
 
@@ -488,7 +494,7 @@ describe('the float compile command', () => {
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', out]);
     expect(p.stderr).toBe('');
     expect(p.status).toBe(0);
-    expect(p.stdout).toMatch(new RegExp(`^compiled 5 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
+    expect(p.stdout).toMatch(new RegExp(`^compiled 6 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
     expect(Object.keys(ansibleInventory(out)._meta.hostvars).sort()).toEqual(['be1', 'be2', 'fe1']);
   });
 

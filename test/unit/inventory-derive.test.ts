@@ -31,6 +31,11 @@ function frontendOf(inv: Inventory): Record<string, unknown> {
   return inv.groupVars.frontend.float_frontend;
 }
 
+/** Upstream names, without the built-in acme service's challenge route. */
+function userUpstreams(f: Record<string, unknown>): string[] {
+  return (f.float_http_upstreams as Array<{ name: string; service: string }>).filter((u) => u.service !== 'acme').map((u) => u.name);
+}
+
 const OVERLAYS = baseTree({
   'group_vars/all.yml': [
     'domain: internal.example.com',
@@ -171,7 +176,7 @@ describe('traffic routing maps', () => {
       ),
     );
     const f = frontendOf(inv);
-    expect((f.float_http_upstreams as Array<{ name: string }>).map((u) => u.name)).toEqual(['be_www_8080_web', 'be_admin_8081_web']);
+    expect(userUpstreams(f)).toEqual(['be_www_8080_web', 'be_admin_8081_web']);
     const endpoints = f.float_http_endpoints as Record<string, Record<string, { upstream: string }>>;
     expect(Object.keys(endpoints).sort()).toEqual(['admin.example.com', 'admin.example.net', 'admin.example.org', 'www.example.com', 'www.example.org']);
     expect(Object.keys(endpoints['www.example.com']).sort()).toEqual(['/', '/api/', '/docs/']);
@@ -203,7 +208,32 @@ describe('traffic routing maps', () => {
       servers: { 'direct.example.com': 'be_direct_8443_web', 'direct.example.org': 'be_direct_8443_web' },
       upstreams: [{ name: 'be_direct_8443_web', service: 'web', port: 8443, scheme: 'tls', targets }],
     });
-    expect((f.float_http_upstreams as Array<{ name: string }>).map((u) => u.name)).toEqual(['be_plain_8080_web']);
+    expect(userUpstreams(f)).toEqual(['be_plain_8080_web']);
+  });
+
+  it('ACME names: terminated HTTP endpoints and other endpoints, not passthrough, not skip_acme', () => {
+    const { inv } = derive(
+      ROUTING(
+        [
+          'web:',
+          '  scheduling_group: backend',
+          '  public_endpoints:',
+          '    - {name: www, port: 8080, domains: [shop.example.net]}',
+          '    - {name: direct, port: 8443, mode: tls-passthrough}',
+          '  public_other_endpoints:',
+          '    - {name: chat}',
+          'internal:',
+          '  scheduling_group: backend',
+          '  skip_acme: true',
+          '  public_endpoints:',
+          '    - {name: admin, port: 9000}',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expect(frontendOf(inv).float_acme_certificates).toEqual([
+      'chat.example.com', 'chat.example.org', 'shop.example.net', 'www.example.com', 'www.example.org',
+    ]);
   });
 
   it('no public endpoint: the HTTP frontend is disabled', () => {
