@@ -7,6 +7,7 @@ import { gitState } from '../ansible/git.js';
 import { runPlaybook } from '../ansible/run.js';
 import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
+import { formatCredentialsReport } from '../credentials/index.js';
 import { prepare } from '../prepare.js';
 import type { SetExitCode } from './commands.js';
 
@@ -69,6 +70,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const playbook = resolvePlaybook(parsed.playbook, FLOAT_ROOT);
       const prepared = await prepare(parsed.config);
       for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      process.stderr.write(formatCredentialsReport(prepared.plan.model.config.credentials_dir, prepared.credentials).join('\n') + '\n');
       const configDir = dirname(resolve(parsed.config));
       const git = gitState(configDir);
       if (git?.dirty) process.stderr.write(`float: warning: applying ${git.commit.slice(0, 12)} with uncommitted changes\n`);

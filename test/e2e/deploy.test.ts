@@ -7,18 +7,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusyboxImage } from '../../src/env/busybox-image.js';
-import { envDown, envUp, sshCommand } from '../../src/env/local-hosts.js';
-import { pickFreeNetwork, specFromConfig, type EnvSpec } from '../../src/env/spec.js';
-import { missingTools } from '../../src/env/sys.js';
+import { envDown } from '../../src/env/local-hosts.js';
+import { pickFreeNetwork } from '../../src/env/spec.js';
+import { LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
-const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
-const missing = missingTools(['systemd-nspawn', 'debootstrap', 'ansible-playbook']);
-const skipReason = notRoot ? 'not running as root' : missing.length ? `missing ${missing.map((m) => m.tool).join(', ')}` : undefined;
 if (skipReason) console.warn(`skipping the deployment e2e test: ${skipReason}`);
 
-const FLOAT = join(REPO_ROOT, 'bin/float.mjs');
 const DOMAIN = 'infra.test';
 
 function services(webGroup: string): string {
@@ -43,6 +38,15 @@ api:
   ports: [9090]
   service_credentials:
     - name: api
+  public_endpoints:
+    - name: api
+      port: 9090
+      scheme: http
+      mode: http
+  public_tcp_endpoints:
+    - name: api-tcp
+      port: 9090
+      public_port: 2090
   containers:
     - name: http
       image: localhost/busybox:latest
@@ -52,6 +56,18 @@ api:
       image: localhost/busybox:latest
       port: 9999
       args: /bin/httpd -f -p 9999 -h /etc
+secure:
+  scheduling_group: backend
+  service_credentials:
+    - name: secure
+  systemd_services: [secure-mtls.service, secure-direct.service]
+  public_endpoints:
+    - name: secure
+      port: 7443
+      scheme: https
+    - name: direct
+      port: 7444
+      mode: tls-passthrough
 jail:
   scheduling_group: backend
   containers:
@@ -62,34 +78,15 @@ jail:
 `;
 }
 
-interface RunOut {
-  status: number;
-  out: string;
-}
 
 describe.skipIf(skipReason !== undefined)('float run on local hosts: base roles', { timeout: 15 * 60_000 }, () => {
   let dir = '';
-  let spec: EnvSpec | undefined;
+  let env: LocalEnv | undefined;
   let ip: Record<string, string> = {};
-  const timings: string[] = [];
-
-  const float = (args: string[], label?: string): RunOut => {
-    const t0 = Date.now();
-    const r = spawnSync(process.execPath, [FLOAT, ...args, '--config', join(dir, 'config.yml')], { cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
-    if (label) timings.push(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return { status: r.status ?? 1, out: r.stdout + r.stderr };
-  };
-  const floatRun = (args: string[], label?: string) => {
-    const [playbook, ...rest] = args;
-    return float(['run', playbook, ...rest], label);
-  };
-  const on = (host: string, command: string): { status: number; out: string } => {
-    const [cmd, ...args] = sshCommand(spec!, host, [command]);
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
-    return { status: r.status ?? 1, out: (r.stdout + r.stderr).trim() };
-  };
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
-  const recap = (out: string) => Object.fromEntries([...out.matchAll(/^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)].map((m) => [m[1], { changed: +m[2], unreachable: +m[3], failed: +m[4] }]));
+  const float = (args: string[], label?: string) => env!.float(args, label);
+  const floatRun = (args: string[], label?: string) => env!.floatRun(args, label);
+  const on = (host: string, command: string) => env!.on(host, command);
+  const git = (...args: string[]) => env!.git(...args);
   const httpFrom = (host: string, url: string) => on(host, `python3 -c 'import urllib.request as u; print(u.urlopen("${url}", timeout=4).read()[:20])'`);
 
   beforeAll(async () => {
@@ -128,7 +125,46 @@ float_podman_runtime: runc
 `,
         'services.yml': services('zone-a'),
         'passwords.yml': '- {name: e2e_secret, length: 16}\n',
-        'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n`,
+        'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n- import_playbook: secure.yml\n`,
+        // TLS backends with the internal PKI: openssl s_server serving /hostname, one
+        // demanding a client certificate (mTLS from nginx), one for TLS passthrough.
+        'secure.yml': `- name: TLS test backends
+  hosts: secure
+  tasks:
+    - name: Directory
+      ansible.builtin.file:
+        path: /srv/secure
+        state: directory
+        mode: "0755"
+    - name: Page
+      ansible.builtin.copy:
+        dest: /srv/secure/hostname
+        content: "{{ inventory_hostname }}\\n"
+        mode: "0644"
+    - name: Units
+      ansible.builtin.copy:
+        dest: "/etc/systemd/system/secure-{{ item.name }}.service"
+        mode: "0644"
+        content: |
+          [Service]
+          User=docker-secure
+          Group=secure-credentials
+          WorkingDirectory=/srv/secure
+          ExecStart=/usr/bin/openssl s_server -quiet -accept {{ item.port }} -cert /etc/credentials/x509/secure/server/cert.pem -key /etc/credentials/x509/secure/server/private_key.pem -CAfile /etc/credentials/x509/secure/ca.pem {{ item.verify }} -WWW
+          [Install]
+          WantedBy=multi-user.target
+      loop:
+        - {name: mtls, port: 7443, verify: "-Verify 1 -verify_return_error"}
+        - {name: direct, port: 7444, verify: ""}
+      register: units
+    - name: Start
+      ansible.builtin.systemd:
+        name: "secure-{{ item }}.service"
+        daemon_reload: "{{ units.changed }}"
+        enabled: true
+        state: started
+      loop: [mtls, direct]
+`,
         'ping.yml': [
           '- hosts: all',
           '  gather_facts: true',
@@ -148,19 +184,13 @@ float_podman_runtime: runc
       },
       'float-deploy-e2e-',
     );
-    spec = specFromConfig(join(dir, 'config.yml'));
-    const t0 = Date.now();
-    await envUp(spec);
-    timings.push(`env up (3 hosts): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    await importBusyboxImage(spec);
-    git('init', '-q');
-    git('add', '-A');
-    git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', 'initial');
+    env = new LocalEnv(dir);
+    await env.up();
   }, 45 * 60_000);
 
   afterAll(async () => {
-    console.log(`deployment e2e timings:\n  ${timings.join('\n  ')}`);
-    if (spec) await envDown(spec).catch((e) => console.error(`env down failed: ${(e as Error).message}`));
+    if (env) console.log(`deployment e2e timings:\n  ${env.timings.join('\n  ')}`);
+    if (env?.spec) await envDown(env.spec).catch((e) => console.error(`env down failed: ${(e as Error).message}`));
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 5 * 60_000);
 
@@ -176,6 +206,8 @@ float_podman_runtime: runc
   it('the first run applies the base layer', () => {
     const r = floatRun(['site.yml'], 'first float run site.yml');
     expect(r.status, r.out.slice(-3000)).toBe(0);
+    // float run reports what it did to the credentials before handing over to Ansible.
+    expect(r.out).toMatch(/certificates: \d+ issued, \d+ unchanged/);
     expect(Object.values(recap(r.out)).every((h) => h.failed === 0 && h.unreachable === 0)).toBe(true);
   });
 
@@ -228,6 +260,67 @@ float_podman_runtime: runc
     expect(on('be2', 'getent passwd docker-web').status).not.toBe(0);
   });
 
+  const curl = (...args: string[]) => spawnSync('curl', ['-s', '--max-time', '10', ...args], { encoding: 'utf8' });
+  const viaFrontend = (name: string, port = 443) => ['--resolve', `${name}:${port}:${ip.fe1}`];
+
+  it('nginx: the public endpoint over HTTPS (self-signed while testing), HTTP redirected, cache header set', () => {
+    const https = curl('-k', '-D', '-', ...viaFrontend('www.example.test'), 'https://www.example.test/hostname');
+    expect(https.stdout.trim(), https.stderr).toMatch(/\r\n\r\nbe1$/);
+    expect(https.stdout).toMatch(/^x-cache-status: /im);
+    const http = curl('-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', ...viaFrontend('www.example.test', 80), 'http://www.example.test/hostname');
+    expect(http.stdout).toBe('301 https://www.example.test/hostname');
+    // An unknown name gets no certificate at all.
+    expect(curl('-k', ...viaFrontend('nope.example.test'), 'https://nope.example.test/').status).not.toBe(0);
+  });
+
+  it('nginx: an endpoint with mode http is served over plain HTTP without redirect', () => {
+    const r = curl('-w', ' %{http_code}', ...viaFrontend('api.example.test', 80), 'http://api.example.test/hostname');
+    expect(r.stdout.trim()).toMatch(/^be[12]\n? 200$/);
+  });
+
+  it('nginx: a scheme https backend is reached over mutual TLS with the internal PKI', () => {
+    const r = curl('-k', ...viaFrontend('secure.example.test'), 'https://secure.example.test/hostname');
+    expect(r.stdout.trim(), r.stderr).toMatch(/^be[12]$/);
+    // The backend refuses a client without a certificate from our CA...
+    const py = (cert: string) =>
+      on('fe1', `python3 -c 'import ssl, urllib.request as u; c = ssl.create_default_context(cafile="/etc/credentials/x509/frontend/ca.pem"); ${cert} print(u.urlopen("https://be1.secure.${DOMAIN}:7443/hostname", context=c, timeout=5).read().decode().strip())'`);
+    expect(py('').status).not.toBe(0);
+    // ...and accepts the frontend's client certificate.
+    expect(py('c.load_cert_chain("/etc/credentials/x509/frontend/client/cert.pem", "/etc/credentials/x509/frontend/client/private_key.pem");').out).toBe('be1');
+  });
+
+  it('nginx: TLS passthrough by SNI reaches a backend that terminates TLS itself', () => {
+    const r = curl('-k', ...viaFrontend('direct.example.test'), 'https://direct.example.test/hostname');
+    expect(r.stdout.trim(), r.stderr).toMatch(/^be[12]$/);
+    // The certificate the client sees is the backend's, issued by float's internal CA.
+    const issuer = execFileSync('sh', ['-c', `openssl s_client -connect ${ip.fe1}:443 -servername direct.example.test </dev/null 2>/dev/null | openssl x509 -noout -issuer`], { encoding: 'utf8' });
+    const ca = execFileSync('openssl', ['x509', '-noout', '-subject', '-in', join(dir, 'credentials/x509/ca.pem')], { encoding: 'utf8' });
+    expect(issuer.replace(/^issuer=/, '').trim()).toBe(ca.replace(/^subject=/, '').trim());
+  });
+
+  it('haproxy: a public TCP endpoint answers on its public port', () => {
+    const r = curl(`http://${ip.fe1}:2090/hostname`);
+    expect(r.stdout.trim(), r.stderr).toMatch(/^be[12]$/);
+  });
+
+  it('public DNS: the frontend answers every record float dns lists, and the NS set', () => {
+    const records = JSON.parse(float(['dns', '--json']).out) as Array<{ fqdn: string; type: string; value: string }>;
+    const dig = (name: string, type: string) =>
+      execFileSync('dig', [`@${ip.fe1}`, '+short', '+norec', '+time=3', '+tries=2', name, type], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
+    expect(records.length).toBeGreaterThan(0);
+    const byQuery = new Map<string, string[]>();
+    for (const r of records.filter((r) => r.type !== 'SOA')) byQuery.set(`${r.fqdn} ${r.type}`, [...(byQuery.get(`${r.fqdn} ${r.type}`) ?? []), r.value]);
+    for (const [q, values] of byQuery) {
+      const [name, type] = q.split(' ');
+      expect(dig(name, type), q).toEqual(values.sort());
+    }
+    expect(dig('example.test', 'NS')).toEqual(['ns1.example.test.']);
+    expect(dig('www.example.test', 'A')).toEqual([ip.fe1]);
+    expect(dig('direct.example.test', 'A')).toEqual([ip.fe1]);
+    // Authoritative only: no recursion for names outside its zones.
+    expect(dig('debian.org', 'A')).toEqual([]);
+  });
+
   it('SSH: hosts present certificates from the SSH CA; strict host checking with @cert-authority works', () => {
     const known = join(dir, 'known_hosts');
     writeFileSync(known, `@cert-authority *.${DOMAIN} ${readFileSync(join(dir, 'credentials/ssh/key.pub'), 'utf8')}`);
@@ -253,9 +346,21 @@ float_podman_runtime: runc
     expect(again.status).toBe(0);
     const r = recap(again.out);
     expect(Object.keys(r).sort()).toEqual(['be1', 'be2', 'fe1']);
-    const changedTasks = [...again.out.matchAll(/^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK )[^\n]*\n)*?changed: \[(\w+)\][^\n]*/gm)].map((m) => `${m[2]}: ${m[1]}`);
-    for (const [h, v] of Object.entries(r)) expect(v.changed, `${h} changed: ${changedTasks.join('; ')}`).toBe(0);
+    for (const [h, v] of Object.entries(r)) expect(v.changed, `${h} changed: ${changedTasks(again.out).join('; ')}`).toBe(0);
     expect(floatRun(['site.yml', '--check'], 'float run site.yml --check').status).toBe(0);
+  });
+
+  it('nginx fails over: with one backend stopped every request still succeeds', () => {
+    const get = () => curl('-k', ...viaFrontend('api.example.test'), 'https://api.example.test/hostname').stdout.trim();
+    const before = new Set(Array.from({ length: 8 }, get));
+    expect([...before].sort()).toEqual(['be1', 'be2']);
+    expect(on('be1', 'systemctl stop api-http.service').status).toBe(0);
+    try {
+      const during = Array.from({ length: 8 }, get);
+      expect(during).toEqual(Array(8).fill('be2'));
+    } finally {
+      on('be1', 'systemctl start api-http.service');
+    }
   });
 
   it('moving the service to the other backend moves the container', () => {
