@@ -1,10 +1,10 @@
 // float schedule: print the schedule, or what a change would move (--diff REV).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
+import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { plan } from '../plan.js';
 import { diffSchedules, formatDiff } from '../scheduler/diff.js';
 import type { SchedulerMode } from '../scheduler/index.js';
@@ -30,20 +30,83 @@ export function scheduleTable(r: ScheduleResult): string {
   return [head, ...rows].map((x) => `${x[0].padEnd(w0)}  ${x[1].padEnd(w1)}  ${x[2]}`.trimEnd()).join('\n') + '\n';
 }
 
-/** Extracts the repository at `rev` into a temporary directory (git archive: no checkout). */
+/** Blobs per `git show` call: keeps the argument list well under any OS limit. */
+const SHOW_BATCH = 200;
+
+/**
+ * Writes the repository's tree at `rev` into a temporary directory, reading every
+ * file with `git show REV:PATH` (no checkout: the working tree and index are not
+ * touched, and unlike `git archive` no export-ignore/export-subst attribute can
+ * drop or rewrite a file). Returns the directory and the config file's path in it.
+ */
 function exportRevision(configPath: string, rev: string): { dir: string; config: string } {
-  const cwd = dirname(resolve(configPath));
-  const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const absConfig = resolve(configPath);
+  const cwd = dirname(absConfig);
+  const git = (args: string[], opts: { maxBuffer?: number } = {}): Buffer =>
+    execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024 });
   let top: string;
   try {
-    top = git(['rev-parse', '--show-toplevel']);
+    top = git(['rev-parse', '--show-toplevel']).toString('utf8').trim();
     git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
   } catch {
     throw new FloatUserError(`--diff ${rev}: ${cwd} is not a git repository or '${rev}' is not a revision in it`);
   }
+  // The config's path inside the repository (through symlinks such as /tmp -> /private/tmp).
+  const inRepo = relative(realpathSync(top), join(realpathSync(cwd), basename(absConfig))).split(sep).join('/');
+  // mode SP type SP object SP size TAB path NUL, for every file of the tree.
+  const entries = git(['ls-tree', '-r', '-l', '-z', '--full-tree', rev])
+    .toString('utf8')
+    .split('\0')
+    .filter((e) => e !== '')
+    .map((e) => {
+      const tab = e.indexOf('\t');
+      const [mode, type, , size] = e.slice(0, tab).split(/ +/);
+      return { mode, type, size: Number(size), path: e.slice(tab + 1) };
+    })
+    .filter((e) => e.type === 'blob');
   const dir = mkdtempSync(join(tmpdir(), 'float-rev-'));
-  execFileSync('sh', ['-c', `git archive --format=tar "$1" | tar -x -C "$2"`, 'sh', rev, dir], { cwd: top });
-  return { dir, config: join(dir, resolve(configPath).slice(top.length + 1)) };
+  try {
+    for (let i = 0; i < entries.length; i += SHOW_BATCH) {
+      const batch = entries.slice(i, i + SHOW_BATCH);
+      const total = batch.reduce((n, e) => n + e.size, 0);
+      // git show prints the blobs one after the other, as stored; the sizes split them.
+      const out = git(['show', '--no-textconv', ...batch.map((e) => `${rev}:${e.path}`)], { maxBuffer: total + 1024 * 1024 });
+      let offset = 0;
+      for (const e of batch) {
+        const data = out.subarray(offset, offset + e.size);
+        offset += e.size;
+        const dest = join(dir, ...e.path.split('/'));
+        mkdirSync(dirname(dest), { recursive: true });
+        if (e.mode === '120000') symlinkSync(data.toString('utf8'), dest);
+        else writeFileSync(dest, data);
+      }
+      if (offset !== out.length) throw new Error(`git show ${rev}: expected ${offset} bytes, got ${out.length}`);
+    }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, config: join(dir, ...inRepo.split('/')) };
+}
+
+/** Schedules the configuration as it is at `rev`, with positions shown as REV:PATH. */
+function scheduleAtRevision(configPath: string, rev: string, mode: SchedulerMode | undefined): ScheduleResult {
+  const { dir, config } = exportRevision(configPath, rev);
+  const bases = [dir, realpathSync(dir)];
+  const rename = (d: Diagnostic): Diagnostic => {
+    if (!d.pos) return d;
+    const abs = resolve(d.pos.file);
+    const base = bases.find((b) => abs.startsWith(b + sep));
+    return base ? { ...d, pos: { ...d.pos, file: `${rev}:${relative(base, abs).split(sep).join('/')}` } } : d;
+  };
+  try {
+    return plan(config, { scheduler: mode }).schedule;
+  } catch (err) {
+    if (err instanceof FloatUserError) throw new FloatUserError(err.diagnostics.map(rename));
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function register(program: Command, setExitCode: SetExitCode): void {
@@ -62,25 +125,21 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       let before: ScheduleResult | undefined;
       let label = '';
       if (opts.diff) {
-        const { dir, config } = exportRevision(opts.config, opts.diff);
-        try {
-          before = plan(config, { scheduler: mode }).schedule;
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+        before = scheduleAtRevision(opts.config, opts.diff, mode);
         label = opts.diff;
       } else if (opts.diffScheduler) {
         before = current.schedule;
         const other = plan(opts.config, { scheduler: parseMode(opts.diffScheduler) }).schedule;
         const d = diffSchedules(before, other);
-        process.stdout.write(formatDiff(d, `scheduler ${current.model.config.scheduler}`, `scheduler ${opts.diffScheduler}`, opts.json));
-        setExitCode(d.moved > 0 ? 1 : 0);
+        process.stdout.write(formatDiff(d, `scheduler ${mode ?? current.model.config.scheduler}`, `scheduler ${opts.diffScheduler}`, opts.json));
+        setExitCode(d.services.length > 0 ? 1 : 0);
         return;
       }
       if (before) {
         const d = diffSchedules(before, current.schedule);
         process.stdout.write(formatDiff(d, label, 'working tree', opts.json));
-        setExitCode(d.moved > 0 ? 1 : 0);
+        // Any change a reviewer should see (an instance added or removed, a master moved) fails the check.
+        setExitCode(d.services.length > 0 ? 1 : 0);
         return;
       }
       process.stdout.write(opts.json ? scheduleJson(current.schedule) + '\n' : scheduleTable(current.schedule));

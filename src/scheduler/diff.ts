@@ -9,29 +9,40 @@ export interface ServiceDiff {
 }
 
 export interface ScheduleDiff {
+  /** Services with any change, by name. */
   services: ServiceDiff[];
   /** Instances present before and absent after (the ones whose data must move). */
-  moved: number;
+  removed: number;
+  /** Instances absent before and present after. */
+  added: number;
+  /** Services whose master is different (or appears, or goes). */
+  masters: number;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function diffSchedules(before: ScheduleResult, after: ScheduleResult): ScheduleDiff {
-  const names = [...new Set([...Object.keys(before.assignments), ...Object.keys(after.assignments)])].sort();
-  const services: ServiceDiff[] = [];
-  let moved = 0;
+  const names = [...new Set([...Object.keys(before.assignments), ...Object.keys(after.assignments)])].sort(byCodeUnit);
+  const out: ScheduleDiff = { services: [], removed: 0, added: 0, masters: 0 };
   for (const s of names) {
     const b = new Set(before.assignments[s] ?? []);
     const a = new Set(after.assignments[s] ?? []);
-    const added = [...a].filter((h) => !b.has(h)).sort();
-    const removed = [...b].filter((h) => !a.has(h)).sort();
-    const mb = before.masters[s];
-    const ma = after.masters[s];
+    const added = [...a].filter((h) => !b.has(h)).sort(byCodeUnit);
+    const removed = [...b].filter((h) => !a.has(h)).sort(byCodeUnit);
     const d: ServiceDiff = { service: s, added, removed };
-    if (mb !== ma) d.master = { from: mb, to: ma };
-    if (added.length || removed.length || d.master) services.push(d);
-    moved += removed.length + (d.master && !removed.length && !added.length ? 1 : 0);
+    if (before.masters[s] !== after.masters[s]) d.master = { from: before.masters[s], to: after.masters[s] };
+    if (added.length === 0 && removed.length === 0 && !d.master) continue;
+    out.services.push(d);
+    out.removed += removed.length;
+    out.added += added.length;
+    if (d.master) out.masters++;
   }
-  return { services, moved };
+  return out;
 }
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function formatDiff(d: ScheduleDiff, from: string, to: string, json = false): string {
   if (json) return JSON.stringify(d) + '\n';
@@ -43,6 +54,6 @@ export function formatDiff(d: ScheduleDiff, from: string, to: string, json = fal
     for (const h of s.removed) lines.push(`    - ${h}`);
     if (s.master) lines.push(`    master: ${s.master.from ?? '(none)'} -> ${s.master.to ?? '(none)'}`);
   }
-  lines.push(`${d.moved} instance${d.moved === 1 ? '' : 's'} would move`);
+  lines.push(`${plural(d.removed, 'instance')} would move (${d.removed} removed, ${d.added} added), ${plural(d.masters, 'master')} would change`);
   return lines.join('\n') + '\n';
 }
