@@ -189,7 +189,15 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
       const port = e.public_port ?? e.port;
       const pos = svcPos(model, s.name, ['public_tcp_endpoints', i, e.public_port ? 'public_port' : 'port']);
       const prev = tcp.get(port);
-      if (prev) {
+      const frontendOwn = FRONTEND_PORTS.get(port);
+      if (frontendOwn) {
+        out.push({
+          code: 'F2010',
+          severity: 'error',
+          message: `public TCP port ${port} of service '${s.name}' is the frontends' own ${frontendOwn} port; choose another public_port`,
+          pos,
+        });
+      } else if (prev) {
         out.push({
           code: 'F2010',
           severity: 'error',
@@ -201,6 +209,13 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
   }
   return out;
 }
+
+/** Ports the frontend hosts serve themselves (nginx, bind9): no TCP endpoint may claim them. */
+const FRONTEND_PORTS = new Map([
+  [53, 'DNS'],
+  [80, 'HTTP'],
+  [443, 'HTTPS'],
+]);
 
 function checkDatasets(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];

@@ -107,6 +107,14 @@ describe('public endpoints', () => {
       }),
     ).toEqual(['services.yml:7:23 F2010']);
   });
+
+  it("public TCP ports: the frontends' own DNS, HTTP and HTTPS ports are refused", () => {
+    expect(
+      at({
+        'services.yml': 'a:\n  public_tcp_endpoints:\n    - {name: a, port: 8443, public_port: 443}\n    - {name: d, port: 53}\n',
+      }),
+    ).toEqual(['services.yml:3:42 F2010', 'services.yml:4:23 F2010']);
+  });
 });
 
 describe('overlays and addresses (F2008, F2009)', () => {
