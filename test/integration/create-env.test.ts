@@ -88,7 +88,7 @@ describe('create-env on disk', () => {
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.vault_password');
     expect(parse(readFileSync(join(dir, 'services.yml'), 'utf8'))).toEqual({ include: [join(root, 'svc.yml')] });
     const check = spawnSync(process.execPath, [FLOAT, 'check', '--config', join(dir, 'config.yml')], { encoding: 'utf8' });
-    expect(check.stdout).toBe('ok: 2 services, 3 hosts\n');
+    expect(check.stdout).toBe('ok: 3 services, 3 hosts\n');
     expect(check.status).toBe(0);
     // A second create-env into the same directory refuses.
     const again = spawnSync(process.execPath, [FLOAT, 'create-env', 'env'], { cwd: root, encoding: 'utf8' });
