@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envDown } from '../../src/env/local-hosts.js';
 import { pickFreeNetwork } from '../../src/env/spec.js';
-import { LocalEnv, changedTasks, e2eSkipReason, recap } from '../helpers/local-env.js';
+import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
 const pebbleMissing = spawnSync('sh', ['-c', 'command -v pebble'], { encoding: 'utf8' }).status !== 0;
@@ -57,20 +57,13 @@ describe.skipIf(skipReason !== undefined)('public certificates from a real ACME 
   fe1: {ips: [${ip.fe1}], ansible_host: ${ip.fe1}, groups: [frontend]}
   fe2: {ips: [${ip.fe2}], ansible_host: ${ip.fe2}, groups: [frontend]}
   be1: {ips: [${ip.be1}], ansible_host: ${ip.be1}, groups: [backend]}
-group_vars:
-  all:
-    ansible_user: root
-    ansible_ssh_private_key_file: .float-env/ssh/id_ed25519
-    ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-`,
+${LOCAL_HOSTS_GROUP_VARS}`,
         'group_vars/all/config.yml': `domain: ${DOMAIN}
 domain_public: [example.test]
 testing: false
 acme_directory_url: https://${gw}:14000/dir
 acme_ca_bundle: /etc/float-test/pebble.pem
-float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
-float_podman_runtime: runc
-`,
+${LOCAL_PODMAN_VARS}`,
         'services.yml': `include: ${REPO_ROOT}/services.default.yml
 web:
   scheduling_group: backend

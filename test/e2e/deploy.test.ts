@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envDown } from '../../src/env/local-hosts.js';
 import { pickFreeNetwork } from '../../src/env/spec.js';
-import { LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
+import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
 if (skipReason) console.warn(`skipping the deployment e2e test: ${skipReason}`);
@@ -111,18 +111,11 @@ describe.skipIf(skipReason !== undefined)('float run on local hosts: base roles'
     ips: [${ip.be2}]
     ansible_host: ${ip.be2}
     groups: [backend, zone-b]
-group_vars:
-  all:
-    ansible_user: root
-    ansible_ssh_private_key_file: .float-env/ssh/id_ed25519
-    ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-`,
+${LOCAL_HOSTS_GROUP_VARS}`,
         'group_vars/all/config.yml': `domain: ${DOMAIN}
 domain_public: [example.test]
 testing: true
-float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
-float_podman_runtime: runc
-`,
+${LOCAL_PODMAN_VARS}`,
         'services.yml': services('zone-a'),
         'passwords.yml': '- {name: e2e_secret, length: 16}\n',
         'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n- import_playbook: secure.yml\n`,

@@ -20,6 +20,19 @@ export const e2eSkipReason: string | undefined = notRoot
 
 const FLOAT = join(REPO_ROOT, 'bin/float.mjs');
 
+/** hosts.yml's group_vars for local test hosts: root over SSH with the environment's key. */
+export const LOCAL_HOSTS_GROUP_VARS = `group_vars:
+  all:
+    ansible_user: root
+    ansible_ssh_private_key_file: .float-env/ssh/id_ed25519
+    ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+`;
+
+/** Global variables podman needs on this machine's test hosts (see shared notes). */
+export const LOCAL_PODMAN_VARS = `float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
+float_podman_runtime: runc
+`;
+
 export interface RunOut {
   status: number;
   out: string;

@@ -9,33 +9,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { frontendVars, makeContext } from '../../src/inventory/derive.js';
 import { plan } from '../../src/plan.js';
+import { renderRoleTemplates } from '../helpers/render-role.js';
 import { REPO_ROOT } from '../helpers/tree.js';
 
-const ROLE = join(REPO_ROOT, 'roles/float-infra-haproxy');
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/frontend/config.yml');
 
-/** Renders the role's templates into dir with ansible-playbook (role defaults, then `vars`). */
+/** Renders the role's templates into dir (role defaults, then `vars`). */
 function render(dir: string, vars: Record<string, unknown>): { cfg: string; nft: string } {
-  const play = [
-    {
-      name: 'Render',
-      hosts: 'localhost',
-      connection: 'local',
-      gather_facts: false,
-      vars_files: [join(ROLE, 'defaults/main.yml')],
-      tasks: [
-        { name: 'Render haproxy.cfg', 'ansible.builtin.template': { src: join(ROLE, 'templates/haproxy.cfg.j2'), dest: join(dir, 'haproxy.cfg'), mode: '0644' } },
-        { name: 'Render the nft drop-in', 'ansible.builtin.template': { src: join(ROLE, 'templates/float-haproxy.nft.j2'), dest: join(dir, 'float-haproxy.nft'), mode: '0644' } },
-      ],
-    },
-  ];
-  writeFileSync(join(dir, 'render.yml'), JSON.stringify(play));
-  writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
-  const r = spawnSync('ansible-playbook', ['-i', 'localhost,', '-e', `@${join(dir, 'vars.json')}`, join(dir, 'render.yml')], {
-    encoding: 'utf8',
-    env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1' },
-  });
-  expect(r.status, r.stdout + r.stderr).toBe(0);
+  renderRoleTemplates('float-infra-haproxy', dir, vars, [
+    { src: 'haproxy.cfg.j2', dest: join(dir, 'haproxy.cfg') },
+    { src: 'float-haproxy.nft.j2', dest: join(dir, 'float-haproxy.nft') },
+  ]);
   return { cfg: readFileSync(join(dir, 'haproxy.cfg'), 'utf8'), nft: readFileSync(join(dir, 'float-haproxy.nft'), 'utf8') };
 }
 

@@ -10,34 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeContext } from '../../src/inventory/derive.js';
 import { publicDnsRecords, publicDnsVars } from '../../src/inventory/public-dns.js';
 import { plan } from '../../src/plan.js';
+import { renderRoleTemplates, type RenderTask } from '../helpers/render-role.js';
 import { REPO_ROOT } from '../helpers/tree.js';
 
-const ROLE = join(REPO_ROOT, 'roles/float-infra-dns');
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/frontend/config.yml');
 
-/** Renders role templates with ansible-playbook (role defaults, then `vars`), as the role would. */
-function render(dir: string, vars: Record<string, unknown>, tasks: Array<{ src: string; dest: string; loop?: string }>): void {
-  const play = [
-    {
-      name: 'Render',
-      hosts: 'localhost',
-      connection: 'local',
-      gather_facts: false,
-      vars_files: [join(ROLE, 'defaults/main.yml')],
-      tasks: tasks.map((t) => ({
-        name: `Render ${t.src}`,
-        'ansible.builtin.template': { src: join(ROLE, 'templates', t.src), dest: t.dest, mode: '0644' },
-        ...(t.loop ? { loop: t.loop } : {}),
-      })),
-    },
-  ];
-  writeFileSync(join(dir, 'render.yml'), JSON.stringify(play));
-  writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
-  const r = spawnSync('ansible-playbook', ['-i', 'localhost,', '-e', `@${join(dir, 'vars.json')}`, join(dir, 'render.yml')], {
-    encoding: 'utf8',
-    env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1' },
-  });
-  expect(r.status, r.stdout + r.stderr).toBe(0);
+/** Renders the role's templates (role defaults, then `vars`), as the role would. */
+function render(dir: string, vars: Record<string, unknown>, tasks: RenderTask[]): void {
+  renderRoleTemplates('float-infra-dns', dir, vars, tasks);
 }
 
 function freeUdpPort(): Promise<number> {
@@ -143,11 +123,11 @@ describe('float-infra-dns templates with bind', () => {
     named.stdout!.on('data', (d) => (namedLog += d));
     named.stderr!.on('data', (d) => (namedLog += d));
     const dig = (name: string, type: string) =>
-      execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+norecurse', '+short', '+time=1', '+tries=1', name, type], { encoding: 'utf8' })
+      execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+norecurse', '+short', '+time=2', '+tries=3', name, type], { encoding: 'utf8' })
         .split('\n')
         .filter(Boolean)
         .sort();
-    for (let i = 0; i < 100 && !namedLog.includes('running'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && !namedLog.includes('running'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(namedLog).toContain('running');
 
     const expected = new Map<string, string[]>();
@@ -162,5 +142,5 @@ describe('float-infra-dns templates with bind', () => {
     expect(dig('www.manual.test', 'A')).toEqual(['192.0.2.7']);
     // Names float does not serve (skip_dns, outside every zone) have no answer.
     expect(dig('secret.example.com', 'A')).toEqual([]);
-  }, 30_000);
+  }, 90_000);
 });

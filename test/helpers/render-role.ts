@@ -1,0 +1,40 @@
+// Renders a bundled role's templates the way the role would: ansible-playbook on
+// localhost, the role's defaults first, then `vars` as extra variables.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { REPO_ROOT } from './tree.js';
+
+export interface RenderTask {
+  /** Template file name under the role's templates/. */
+  src: string;
+  dest: string;
+  /** A Jinja loop expression, for templates rendered once per item. */
+  loop?: string;
+}
+
+export function renderRoleTemplates(role: string, dir: string, vars: Record<string, unknown>, tasks: RenderTask[]): void {
+  const roleDir = join(REPO_ROOT, 'roles', role);
+  const play = [
+    {
+      name: 'Render',
+      hosts: 'localhost',
+      connection: 'local',
+      gather_facts: false,
+      vars_files: [join(roleDir, 'defaults/main.yml')],
+      tasks: tasks.map((t) => ({
+        name: `Render ${t.src}`,
+        'ansible.builtin.template': { src: join(roleDir, 'templates', t.src), dest: t.dest, mode: '0644' },
+        ...(t.loop ? { loop: t.loop } : {}),
+      })),
+    },
+  ];
+  writeFileSync(join(dir, 'render.yml'), JSON.stringify(play));
+  writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
+  const r = spawnSync('ansible-playbook', ['-i', 'localhost,', '-e', `@${join(dir, 'vars.json')}`, join(dir, 'render.yml')], {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1' },
+  });
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+}
