@@ -45,9 +45,9 @@ export const BASE_PACKAGES = [
 export const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 'aardvark-dns', 'iptables', 'nftables'];
 
 /**
- * Daemons the bundled frontend roles install (nginx, haproxy, bind9), pre-installed so
- * test runs need not download them, and disabled so they start only where a role
- * enables them.
+ * What the bundled frontend roles install (nginx, haproxy, bind9, certbot, curl),
+ * pre-installed so test runs need not download it; the daemons are disabled so they
+ * start only where a role enables them.
  */
 export const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl'];
 const ROLE_UNITS = ['nginx.service', 'haproxy.service', 'named.service'];
