@@ -44,8 +44,13 @@ export interface Diagnostic {
   pos?: Position;
 }
 
+/** FILE:LINE:COL. */
+export function formatPosition(p: Position): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : '';
+  const where = d.pos ? `${formatPosition(d.pos)}: ` : '';
   return `${where}${d.severity}: ${d.message} [${d.code}]`;
 }
 

@@ -2,9 +2,9 @@
 // is a small function returning diagnostics positioned at the offending attribute.
 import { isIP } from 'node:net';
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
-import type { Diagnostic, Position } from './diagnostics.js';
+import { formatPosition as where, type Diagnostic, type Position } from './diagnostics.js';
 import type { Model } from './load.js';
-import type { Service } from './schema/service.js';
+import { endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
 
 function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
@@ -13,10 +13,6 @@ function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Po
 
 function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
   return locate(model.sources.hosts, ['hosts', host, ...path], { key });
-}
-
-function where(p: Position): string {
-  return `${p.file}:${p.line}:${p.col}`;
 }
 
 /** Every group some host is in: `all`, written groups, overlay_<net>. */
@@ -152,7 +148,7 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
   const seen = new Map<string, Position>();
   for (const s of model.services) {
     s.public_endpoints.forEach((e, i) => {
-      const path = e.path ? (e.path.endsWith('/') ? e.path : e.path + '/') : '/';
+      const path = endpointPath(e.path);
       const names: Array<{ fqdn: string; at: PropertyKey[] }> = [
         // A short name is served under every public domain, so compare full names.
         ...(e.name ? model.globals.domain_public.map((d) => ({ fqdn: `${e.name}.${d}`, at: ['name'] })) : []),

@@ -1,9 +1,9 @@
 // Derives the inventory from a model and its schedule: a pipeline of small pure
 // functions, each computing one derived fact. No I/O here.
-import { FloatUserError, type Diagnostic, type Position } from '../config/diagnostics.js';
+import { FloatUserError, formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
-import type { Service } from '../config/schema/service.js';
+import { endpointPath, type Service } from '../config/schema/service.js';
 import { locate } from '../config/source.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
@@ -259,12 +259,6 @@ export function upstreamName(endpoint: string, port: number, service: string): s
   return `be_${endpoint}_${port}_${service}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-/** `/`-terminated location of a public endpoint (upstream: path.rstrip('/') + '/'). */
-export function endpointPath(path: string | undefined): string {
-  if (!path) return '/';
-  const p = path.replace(/\/+$/, '') + '/';
-  return p.startsWith('/') ? p : `/${p}`;
-}
 
 function instanceTargets(ctx: Context, s: Service): string[] {
   return (ctx.schedule.assignments[s.name] ?? []).map((h) => `${h}.${s.name}.${ctx.model.globals.domain}`);
@@ -274,10 +268,6 @@ function instanceTargets(ctx: Context, s: Service): string[] {
 export function endpointServerNames(ctx: Context, e: { name?: string; domains?: string[] }): string[] {
   const names = e.name ? ctx.model.globals.domain_public.map((d) => `${e.name}.${d}`) : [];
   return [...new Set([...names, ...(e.domains ?? [])])];
-}
-
-function where(p: Position): string {
-  return `${p.file}:${p.line}:${p.col}`;
 }
 
 /**

@@ -6,7 +6,8 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateConfig } from '../../bench/gen-config.js';
 import { FloatUserError } from '../../src/config/diagnostics.js';
-import { deriveInventory, endpointPath, makeContext, serverNames } from '../../src/inventory/derive.js';
+import { endpointPath } from '../../src/config/schema/service.js';
+import { deriveInventory, makeContext, serverNames } from '../../src/inventory/derive.js';
 import { inventoryFiles } from '../../src/inventory/emit.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { plan, type Plan } from '../../src/plan.js';
@@ -241,9 +242,11 @@ describe('traffic routing maps', () => {
     expect(frontendOf(inv).float_enable_http_frontend).toBe(false);
   });
 
+  // The configuration checks (plan) and the derivation share the endpoint rules;
+  // whichever reports a conflict first, it must be this one, at this position.
   const errorOf = (services: string): string[] => {
-    const p = planOf(ROUTING(services));
     try {
+      const p = planOf(ROUTING(services));
       deriveInventory(p.model, p.schedule);
     } catch (err) {
       expect(err).toBeInstanceOf(FloatUserError);

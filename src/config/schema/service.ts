@@ -45,6 +45,13 @@ export const publicEndpoint = z.strictObject({
   mode: z.enum(['proxy', 'tls-passthrough', 'http']).default('proxy'),
 });
 
+/** The `/`-terminated location of a public endpoint's `path` (upstream: path.rstrip('/') + '/'). */
+export function endpointPath(path: string | undefined): string {
+  if (!path) return '/';
+  const p = path.replace(/\/+$/, '') + '/';
+  return p.startsWith('/') ? p : `/${p}`;
+}
+
 export const horizontalEndpoint = z.strictObject({
   path: z.string().min(1),
   port,
