@@ -238,10 +238,13 @@ export function scenario(numHosts: number, numServices: number, seed = 7, schedu
  * the rounding of the bounds; this is the distribution behind them.
  */
 export function eventStats(numHosts: number, numServices: number, fleets: number, schedule: Scheduler = scheduleStable): Row[] {
-  const tally = { remove: [0, 0, 0, 0], add: [0, 0, 0, 0], service: [0, 0, 0, 0] };
+  // Per event type: events, events within bound, all moves, all bases, and the
+  // events over their bound by 1, by 2, by 3 or more.
+  const tally = { remove: [0, 0, 0, 0, 0, 0, 0], add: [0, 0, 0, 0, 0, 0, 0], service: [0, 0, 0, 0, 0, 0, 0] };
   const count = (t: number[], m: number, base: number, limit: number) => {
     t[0]++;
     if (m <= limit) t[1]++;
+    else t[3 + Math.min(3, m - limit)]++;
     t[2] += m;
     t[3] += base;
   };
@@ -268,7 +271,7 @@ export function eventStats(numHosts: number, numServices: number, fleets: number
     what: `${fleets} fleets: ${what} within bound`,
     value: t[1],
     limit: t[0],
-    info: `of ${t[0]} events (${Math.round((100 * t[1]) / t[0])}%); all moves = ${(t[2] / t[3]).toFixed(2)} x ${unit}`,
+    info: `of ${t[0]} events (${Math.round((100 * t[1]) / t[0])}%, over by 1/2/3+: ${t[4]}/${t[5]}/${t[6]}); all moves = ${(t[2] / t[3]).toFixed(2)} x ${unit}`,
   });
   return [
     row('remove a host', tally.remove, 'instances had'),
