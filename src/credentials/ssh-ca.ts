@@ -1,13 +1,16 @@
 // The SSH CA: an ed25519 key pair in credentials_dir/ssh/ (public key in the
-// clear, private key vault-encrypted), and host certificates signed with the
-// real ssh-keygen. The private key is decrypted only into a private temporary
-// directory for the duration of one signing, and removed right after.
+// clear, private key vault-encrypted, in OpenSSH's key format inside the vault),
+// and host certificates for it. Keys are generated and certificates signed in
+// process (ssh-cert.ts): the CA's private key is decrypted into memory only,
+// never into a file. ssh-keygen reads public material only (certificates and
+// public keys, for their fingerprints and fields).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkKeyPair, decodeOpensshPrivateKey, encodeOpensshPrivateKey, generateEd25519, publicKeyLine, signHostCertificate, type SshEd25519Key } from './ssh-cert.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 
@@ -15,9 +18,9 @@ export function sshCaPaths(dir: string): { publicKey: string; privateKey: string
   return { publicKey: join(dir, 'ssh', 'key.pub'), privateKey: join(dir, 'ssh', 'key') };
 }
 
+/** A private temporary directory for public material handed to ssh-keygen. */
 function withTempDir<T>(fn: (d: string) => T): T {
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const d = mkdtempSync(join(base, 'float-ssh-'));
+  const d = mkdtempSync(join(tmpdir(), 'float-ssh-'));
   try {
     return fn(d);
   } finally {
@@ -49,31 +52,40 @@ export function checkSshCaFiles(dir: string): void {
   }
 }
 
+/** The CA key, decrypted into memory and checked against itself. */
+function loadCaKey(path: string, codec: VaultCodec): SshEd25519Key {
+  try {
+    const key = decodeOpensshPrivateKey(decryptVaultFile(path, codec).toString('utf8'), path);
+    checkKeyPair(key, path);
+    return key;
+  } catch (err) {
+    if (err instanceof FloatUserError) throw err;
+    throw new FloatUserError(`SSH CA private key ${(err as Error).message}`, 'F3001'); // the message starts with the path
+  }
+}
+
+/** The first two fields of a public key line (type and key), without the comment. */
+const keyPart = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+
 /**
  * Creates the SSH CA once; returns its public key line. A private key without
- * its public key gets the public key back (ssh-keygen -y).
+ * its public key gets the public key back.
  */
 export async function ensureSshCa(dir: string, codec: VaultCodec): Promise<string> {
   const p = sshCaPaths(dir);
   checkSshCaFiles(dir);
   if (existsSync(p.publicKey)) return readFileSync(p.publicKey, 'utf8').trim();
   if (existsSync(p.privateKey)) {
-    return withTempDir((t) => {
-      const key = join(t, 'ca');
-      writeFileSync(key, decryptVaultFile(p.privateKey, codec), { mode: 0o600 });
-      const pub = `${sshKeygen(['-y', '-f', key]).trim().split(/\s+/).slice(0, 2).join(' ')} float SSH CA\n`;
-      writeFileAtomic(p.publicKey, pub, 0o644);
-      return pub.trim();
-    });
+    const key = loadCaKey(p.privateKey, codec);
+    const pub = `${keyPart(publicKeyLine(key))} float SSH CA`;
+    writeFileAtomic(p.publicKey, pub + '\n', 0o644);
+    return pub;
   }
-  return withTempDir((t) => {
-    const key = join(t, 'ca');
-    sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'float SSH CA', '-f', key]);
-    writeFileAtomic(p.privateKey, codec.encrypt(readFileSync(key)), 0o600);
-    const pub = readFileSync(`${key}.pub`, 'utf8');
-    writeFileAtomic(p.publicKey, pub, 0o644);
-    return pub.trim();
-  });
+  const key = generateEd25519('float SSH CA');
+  writeFileAtomic(p.privateKey, codec.encrypt(Buffer.from(encodeOpensshPrivateKey(key))), 0o600);
+  const pub = publicKeyLine(key);
+  writeFileAtomic(p.publicKey, pub + '\n', 0o644);
+  return pub;
 }
 
 export interface HostCertOptions {
@@ -87,16 +99,25 @@ export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey:
   const principals = [...new Set(opts.principals.map((x) => x.trim()).filter(Boolean))];
   if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F3001');
   if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F3001');
-  await ensureSshCa(dir, codec);
+  const pub = await ensureSshCa(dir, codec);
   const p = sshCaPaths(dir);
-  return withTempDir((t) => {
-    const ca = join(t, 'ca');
-    writeFileSync(ca, decryptVaultFile(p.privateKey, codec), { mode: 0o600 });
-    const host = join(t, 'host.pub');
-    writeFileSync(host, hostPublicKey.trim() + '\n');
-    sshKeygen(['-q', '-s', ca, '-h', '-I', opts.identity, '-n', principals.join(','), '-V', `-5m:+${opts.validityDays ?? 365}d`, host]);
-    return readFileSync(join(t, 'host-cert.pub'), 'utf8').trim();
-  });
+  const ca = loadCaKey(p.privateKey, codec);
+  // Clients trust key.pub: a certificate from any other key would be refused by every one of them.
+  if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
+    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F3001');
+  }
+  const now = Date.now();
+  try {
+    return signHostCertificate(ca, {
+      hostPublicKey,
+      identity: opts.identity,
+      principals,
+      validAfter: new Date(now - 5 * 60_000),
+      validBefore: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
+    });
+  } catch (err) {
+    throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F3001');
+  }
 }
 
 export interface CertInfo {

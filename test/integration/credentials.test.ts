@@ -1,6 +1,6 @@
 // Credentials checked with the real tools: ansible-vault, openssl, ssh-keygen.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -411,6 +411,70 @@ describe('SSH CA', () => {
     const kh = join(tmp(), 'known_hosts');
     writeFileSync(kh, `@cert-authority *.example.internal ${readFileSync(sshCaPaths(dir).publicKey, 'utf8')}`);
     expect(sh('ssh-keygen', ['-F', 'host1.example.internal', '-f', kh])).toContain('@cert-authority');
+  });
+  it('signs in process: no ssh-keygen needed, the CA key is never decrypted into a file', async () => {
+    const dir = tmp();
+    const k = join(tmp(), 'hostkey');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
+    const hostPub = readFileSync(`${k}.pub`, 'utf8');
+    const path = process.env.PATH;
+    process.env.PATH = tmp(); // an empty directory: no ssh-keygen to hand a key file to
+    let cert: string;
+    try {
+      await ensureSshCa(dir, codec);
+      cert = await signHostKey(dir, codec, hostPub, { identity: 'host1', principals: ['host1.example.internal'] });
+    } finally {
+      process.env.PATH = path;
+    }
+    // Only the vault-encrypted key and the public key are in credentials_dir.
+    expect(readdirSync(join(dir, 'ssh')).sort()).toEqual(['key', 'key.pub']);
+    const f = join(tmp(), 'c-cert.pub');
+    writeFileSync(f, cert + '\n');
+    expect(sh('ssh-keygen', ['-L', '-f', f])).toContain(`Signing CA: ED25519 ${caFingerprint(dir)}`);
+  });
+  it('ECDSA and RSA host keys too; ssh-keygen checks the CA signature and refuses a tampered certificate', async () => {
+    const dir = tmp();
+    for (const type of ['ecdsa', 'rsa']) {
+      const k = join(tmp(), `hostkey-${type}`);
+      sh('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', k]);
+      const cert = await signHostKey(dir, codec, readFileSync(`${k}.pub`, 'utf8'), { identity: 'host1', principals: ['host1'] });
+      const f = join(tmp(), 'c-cert.pub');
+      writeFileSync(f, cert + '\n');
+      const out = sh('ssh-keygen', ['-L', '-f', f]);
+      expect(out).toContain(type === 'rsa' ? 'ssh-rsa-cert-v01@openssh.com host certificate' : 'ecdsa-sha2-nistp256-cert-v01@openssh.com host certificate');
+      expect(out).toContain(`Signing CA: ED25519 ${caFingerprint(dir)}`);
+      // The certified key is the host's key.
+      expect(inspectCertificate(cert).keyFingerprint).toBe(sh('ssh-keygen', ['-l', '-f', `${k}.pub`]).split(' ')[1]);
+      const [t, b64] = cert.split(' ');
+      const blob = Buffer.from(b64, 'base64');
+      blob[blob.length - 3] ^= 0x01; // inside the signature
+      writeFileSync(f, `${t} ${blob.toString('base64')}\n`);
+      expect(() => sh('ssh-keygen', ['-L', '-f', f])).toThrow(/incorrect signature/);
+    }
+  });
+  it('a CA key that ssh-keygen made (older credentials directories) keeps signing as the same CA', async () => {
+    const dir = tmp();
+    const k = join(tmp(), 'ca');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'float SSH CA', '-f', k]);
+    mkdirSync(join(dir, 'ssh'));
+    writeFileSync(sshCaPaths(dir).privateKey, codec.encrypt(readFileSync(k)), { mode: 0o600 });
+    // key.pub is derived from it, as ssh-keygen has it.
+    expect(await ensureSshCa(dir, codec)).toBe(readFileSync(`${k}.pub`, 'utf8').trim());
+    const h = join(tmp(), 'hostkey');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', h]);
+    const cert = await signHostKey(dir, codec, readFileSync(`${h}.pub`, 'utf8'), { identity: 'host1', principals: ['host1'] });
+    expect(inspectCertificate(cert).signingCaFingerprint).toBe(sh('ssh-keygen', ['-l', '-f', `${k}.pub`]).split(' ')[1]);
+  });
+  it('a key.pub that is not the private key\'s public key is an error naming both files; a host key that is not a key is an error', async () => {
+    const dir = tmp();
+    await ensureSshCa(dir, codec);
+    const h = join(tmp(), 'hostkey');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', h]);
+    await expect(signHostKey(dir, codec, 'not a key', { identity: 'host1', principals: ['host1'] })).rejects.toThrow(/cannot sign the SSH host key of host1: not an SSH public key/);
+    writeFileSync(sshCaPaths(dir).publicKey, readFileSync(`${h}.pub`, 'utf8'));
+    await expect(signHostKey(dir, codec, readFileSync(`${h}.pub`, 'utf8'), { identity: 'host1', principals: ['host1'] })).rejects.toThrow(
+      /ssh\/key\.pub is not the public key of .*ssh\/key: restore the matching pair/,
+    );
   });
 });
 

@@ -1,0 +1,203 @@
+// SSH keys and certificates in process: the SSH CA's ed25519 key in OpenSSH's
+// own private key format ("openssh-key-v1", unencrypted inside the vault
+// envelope, so `ansible-vault view` + ssh-keygen can still use it), and host
+// certificates as OpenSSH's PROTOCOL.certkeys describes them, signed with
+// node:crypto. The CA's private key exists only in memory: nothing decrypted
+// is ever written to a file.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+
+const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
+const ED25519 = 'ssh-ed25519';
+
+// ---- SSH wire encoding (RFC 4251) ------------------------------------------------
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+function str(data: Buffer | string): Buffer {
+  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return Buffer.concat([u32(b.length), b]);
+}
+
+/** Reads SSH wire fields from a buffer, failing with `what` named when it runs short. */
+class Reader {
+  private at = 0;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what: string,
+  ) {}
+  get offset(): number {
+    return this.at;
+  }
+  get done(): boolean {
+    return this.at >= this.buf.length;
+  }
+  private need(n: number): void {
+    if (this.at + n > this.buf.length) throw new Error(`${this.what}: truncated`);
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  bytes(): Buffer {
+    const n = this.u32();
+    this.need(n);
+    const v = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return v;
+  }
+  text(): string {
+    return this.bytes().toString('utf8');
+  }
+  raw(n: number): Buffer {
+    this.need(n);
+    const v = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return v;
+  }
+}
+
+// ---- ed25519 keys ----------------------------------------------------------------
+
+export interface SshEd25519Key {
+  /** The 32-byte public key. */
+  publicKey: Buffer;
+  /** The 32-byte seed (RFC 8032 private key). */
+  seed: Buffer;
+  comment: string;
+}
+
+/** PKCS#8 wrapping of an ed25519 seed (RFC 8410): the key is built from the seed alone. */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function keyObject(k: SshEd25519Key): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, k.seed]), format: 'der', type: 'pkcs8' });
+}
+
+export function generateEd25519(comment: string): SshEd25519Key {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { seed: Buffer.from(jwk.d!, 'base64url'), publicKey: Buffer.from(jwk.x!, 'base64url'), comment };
+}
+
+/** The public key blob: string "ssh-ed25519", string key. */
+function ed25519Blob(publicKey: Buffer): Buffer {
+  return Buffer.concat([str(ED25519), str(publicKey)]);
+}
+
+/** `ssh-ed25519 AAAA... comment`, as in a .pub file. */
+export function publicKeyLine(k: SshEd25519Key): string {
+  return `${ED25519} ${ed25519Blob(k.publicKey).toString('base64')}${k.comment ? ` ${k.comment}` : ''}`;
+}
+
+/** OpenSSH's private key file, unencrypted (the vault encrypts it). */
+export function encodeOpensshPrivateKey(k: SshEd25519Key): string {
+  const check = randomBytes(4);
+  const body = [check, check, str(ED25519), str(k.publicKey), str(Buffer.concat([k.seed, k.publicKey])), str(k.comment)];
+  let plain = Buffer.concat(body);
+  const pad = (8 - (plain.length % 8)) % 8;
+  plain = Buffer.concat([plain, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
+  const file = Buffer.concat([MAGIC, str('none'), str('none'), str(''), u32(1), str(ed25519Blob(k.publicKey)), str(plain)]);
+  const b64 = file.toString('base64').replace(/.{70}/g, '$&\n');
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64.trimEnd()}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+/** Reads an unencrypted ed25519 key in OpenSSH's format (as ssh-keygen writes it with -N ''). */
+export function decodeOpensshPrivateKey(text: string, what: string): SshEd25519Key {
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  if (!m) throw new Error(`${what}: not an OpenSSH private key`);
+  const file = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+  if (!file.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`${what}: not an OpenSSH private key`);
+  const r = new Reader(file.subarray(MAGIC.length), what);
+  const cipher = r.text();
+  r.text(); // kdf name
+  r.bytes(); // kdf options
+  if (cipher !== 'none') throw new Error(`${what}: the key has a passphrase (${cipher}); float keeps it unencrypted inside the vault`);
+  if (r.u32() !== 1) throw new Error(`${what}: expected exactly one key`);
+  r.bytes(); // public key blob, repeated below
+  const p = new Reader(r.bytes(), what);
+  if (p.u32() !== p.u32()) throw new Error(`${what}: corrupt (check bytes differ)`);
+  const type = p.text();
+  if (type !== ED25519) throw new Error(`${what}: a ${type} key; the SSH CA must be ed25519`);
+  const publicKey = p.bytes();
+  const secret = p.bytes();
+  const comment = p.text();
+  if (publicKey.length !== 32 || secret.length !== 64 || !secret.subarray(32).equals(publicKey)) throw new Error(`${what}: corrupt ed25519 key`);
+  return { seed: Buffer.from(secret.subarray(0, 32)), publicKey: Buffer.from(publicKey), comment };
+}
+
+// ---- certificates --------------------------------------------------------------
+
+export interface HostCertRequest {
+  /** The host's public key line (`TYPE BASE64 [comment]`): any type sshd has. */
+  hostPublicKey: string;
+  identity: string;
+  principals: string[];
+  validAfter: Date;
+  validBefore: Date;
+}
+
+/** Splits a public key line into its type and blob, checking that they agree. */
+export function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
+  const [type, b64] = line.trim().split(/\s+/);
+  const notKey = () => new Error(`not an SSH public key: '${line.trim().slice(0, 40)}'`);
+  if (!type || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw notKey();
+  const blob = Buffer.from(b64, 'base64');
+  let inner: string;
+  try {
+    inner = new Reader(blob, 'SSH public key').text();
+  } catch {
+    throw notKey();
+  }
+  if (inner !== type) throw new Error(`SSH public key: the line says ${type} but the key is ${inner}`);
+  if (type.includes('-cert-')) throw new Error('SSH public key: a certificate, not a key');
+  return { type, blob };
+}
+
+/**
+ * A host certificate (PROTOCOL.certkeys): the certificate type, a random nonce,
+ * the host key's own fields as in its public blob, serial 0, type 2 (host), key
+ * id, principals, validity, no options or extensions, the CA key, and the CA's
+ * ed25519 signature over all of it. Returns the certificate line.
+ */
+export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): string {
+  const { type, blob } = parsePublicKeyLine(req.hostPublicKey);
+  const keyFields = blob.subarray(4 + Buffer.byteLength(type));
+  const seconds = (d: Date) => BigInt(Math.max(0, Math.floor(d.getTime() / 1000)));
+  const certType = `${type}-cert-v01@openssh.com`;
+  const body = Buffer.concat([
+    str(certType),
+    str(randomBytes(32)),
+    keyFields,
+    u64(0n),
+    u32(2),
+    str(req.identity),
+    str(Buffer.concat(req.principals.map((p) => str(p)))),
+    u64(seconds(req.validAfter)),
+    u64(seconds(req.validBefore)),
+    str(''),
+    str(''),
+    str(''),
+    str(ed25519Blob(ca.publicKey)),
+  ]);
+  const signature = sign(null, body, keyObject(ca));
+  const cert = Buffer.concat([body, str(Buffer.concat([str(ED25519), str(signature)]))]);
+  return `${certType} ${cert.toString('base64')}`;
+}
+
+/** Checks a key pair: the seed must give the stored public key (a damaged file would sign with another key). */
+export function checkKeyPair(k: SshEd25519Key, what: string): void {
+  const jwk = createPublicKey(keyObject(k)).export({ format: 'jwk' });
+  if (!Buffer.from(jwk.x!, 'base64url').equals(k.publicKey)) throw new Error(`${what}: the private key does not match its public key`);
+}
