@@ -362,7 +362,13 @@ export function loadConfig(configPath: string): LoadResult {
   const groupVars: Record<string, Record<string, unknown>> = {};
   for (const [g, s] of groupVarSources) if (g !== 'all') groupVars[g] = plain(s) as Record<string, unknown>;
 
-  const passwords = existsSync(config.passwords_file) ? loadPasswords(config.passwords_file, diags, []) : [];
+  // The default passwords.yml may be absent (no secrets); a passwords_file that
+  // config.yml names must exist, or every secret in it would silently vanish.
+  const passwordsNamed = configSource.kind === 'map' && configSource.entries.has('passwords_file');
+  const passwords =
+    passwordsNamed || existsSync(config.passwords_file)
+      ? loadPasswords(config.passwords_file, diags, [], passwordsNamed ? locate(configSource, ['passwords_file']) : undefined)
+      : [];
 
   if (!services || !hostsSource || !globalsValue) return { diagnostics: diags };
   return {

@@ -329,6 +329,13 @@ describe('config.yml', () => {
     expect(d[0].message).toContain('inventory/hosts.yml');
   });
 
+  it('a passwords_file that config.yml names must exist; the default passwords.yml may be absent', () => {
+    const d = diagnose({ 'config.yml': 'plugin: float\npasswords_file: secrets/pw.yml\n' });
+    expect(d.map((x) => x.at)).toEqual(['config.yml:2:17 F1005']);
+    expect(d[0].message).toContain('secrets/pw.yml');
+    expect(model({ 'config.yml': 'plugin: float\n' }, ['passwords.yml']).passwords).toEqual([]);
+  });
+
   it('hosts_file and passwords_file are relative to config.yml', () => {
     const m = model({
       'config.yml': 'plugin: float\nhosts_file: inv/hosts.yml\npasswords_file: inv/pw.yml\n',
