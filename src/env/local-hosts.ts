@@ -39,9 +39,13 @@ import {
   inCgroups,
   isMountPoint,
   isNamespaceInit,
+  killIfSame,
   killQuiet,
   ownCgroupDirs,
   processAlive,
+  procRef,
+  type ProcRef,
+  stillRunning,
   processCmdline,
   removeCgroups,
   removeTree,
@@ -157,14 +161,17 @@ function leaderOf(nspawnPid: number): number | undefined {
   return descendants(nspawnPid).find(isNamespaceInit);
 }
 
-async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+async function waitGone(procs: ProcRef[], timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (!pids.some(processAlive)) return true;
+    if (!procs.some(stillRunning)) return true;
     await sleep(100);
   }
-  return !pids.some(processAlive);
+  return !procs.some(stillRunning);
 }
+
+/** The processes now running as these pids (the ones already gone left out). */
+const refs = (pids: number[]): ProcRef[] => pids.map(procRef).filter((p): p is ProcRef => p !== undefined);
 
 // ---- network -------------------------------------------------------------------
 
@@ -491,21 +498,22 @@ export async function envUp(spec: EnvSpec): Promise<EnvStatus> {
 /** Stops a host's systemd-nspawn cleanly (SIGRTMIN+3 to the container's init), then by force. */
 async function stopHost(spec: EnvSpec, host: string, hint: number | undefined, log: Log): Promise<void> {
   const root = hostRoot(spec, host);
-  const pids = nspawnPids(root, hint);
+  const pids = refs(nspawnPids(root, hint));
   if (pids.length === 0) return;
   const t = Date.now();
-  const inside = pids.flatMap(descendants);
-  for (const pid of pids) {
-    const leader = leaderOf(pid);
+  const inside = refs(pids.flatMap((p) => descendants(p.pid)));
+  for (const p of pids) {
+    const leader = leaderOf(p.pid);
     if (leader) killQuiet(leader, SIGRTMIN_PLUS_3);
-    else killQuiet(pid, 'SIGTERM'); // systemd-nspawn forwards it as SIGRTMIN+3
+    else killIfSame(p, 'SIGTERM'); // systemd-nspawn forwards it as SIGRTMIN+3
   }
   if (!(await waitGone(pids, STOP_TIMEOUT_MS))) {
     log(`${host}: did not halt within ${formatSeconds(STOP_TIMEOUT_MS)}; killing it`);
-    for (const pid of [...pids, ...pids.flatMap(descendants), ...inside]) killQuiet(pid, 'SIGKILL');
+    for (const p of [...pids, ...refs(pids.filter(stillRunning).flatMap((x) => descendants(x.pid))), ...inside]) killIfSame(p, 'SIGKILL');
     await waitGone(pids, 5000);
   }
-  for (const pid of inside) killQuiet(pid, 'SIGKILL'); // stragglers (normally none)
+  // Stragglers (normally none). Their pids may belong to other processes by now: only the same processes are killed.
+  for (const p of inside) killIfSame(p, 'SIGKILL');
   log(`stopped ${host} (${formatSeconds(Date.now() - t)})`);
 }
 

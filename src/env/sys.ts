@@ -249,6 +249,43 @@ export function isNamespaceInit(pid: number): boolean {
   }
 }
 
+/**
+ * A process as it was seen: its pid and its start time (clock ticks after boot,
+ * /proc/PID/stat field 22). A pid is reused once its process is gone (the pid
+ * space here is 32768, and an Ansible run forks thousands), so a pid remembered
+ * from earlier may name some other process by now: signals to remembered
+ * processes go through killIfSame.
+ */
+export interface ProcRef {
+  pid: number;
+  start: string;
+}
+
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process now running as pid, or undefined when there is none. */
+export function procRef(pid: number): ProcRef | undefined {
+  const start = startTime(pid);
+  return start === undefined ? undefined : { pid, start };
+}
+
+/** The remembered process still runs (it has not exited; its pid has not gone to another). */
+export function stillRunning(p: ProcRef): boolean {
+  return startTime(p.pid) === p.start && processAlive(p.pid);
+}
+
+/** Signals a remembered process, and only that one: never whoever has its pid now. */
+export function killIfSame(p: ProcRef, signal: NodeJS.Signals | number): void {
+  if (startTime(p.pid) === p.start) killQuiet(p.pid, signal);
+}
+
 export function killQuiet(pid: number, signal: NodeJS.Signals | number): void {
   try {
     process.kill(pid, signal);
