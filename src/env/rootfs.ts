@@ -20,6 +20,8 @@ import {
   inCgroups,
   ownCgroupDirs,
   processAlive,
+  procRef,
+  stillRunning,
   readMounts,
   removeCgroups,
   removeTree,
@@ -194,22 +196,27 @@ export function rootfsReady(): boolean {
 }
 
 /** A mkdir lock with the owner's pid in it; a lock whose owner died is taken over. */
-async function withLock<T>(lockDir: string, log: Log, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, log: Log, fn: () => Promise<T>): Promise<T> {
   let announced = false;
   for (;;) {
     try {
       mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      // pid and start time: a pid alone may name another process once the owner has died.
+      writeFileSync(join(lockDir, 'pid'), `${process.pid} ${procRef(process.pid)?.start ?? ''}`.trim());
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let owner = NaN;
+      let start = '';
       try {
-        owner = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+        const fields = readFileSync(join(lockDir, 'pid'), 'utf8').trim().split(/\s+/);
+        owner = Number(fields[0]);
+        start = fields[1] ?? '';
       } catch {
         // being created or removed right now
       }
-      if (Number.isFinite(owner) && owner > 0 && !processAlive(owner)) {
+      const ownerAlive = start ? stillRunning({ pid: owner, start }) : processAlive(owner);
+      if (Number.isFinite(owner) && owner > 0 && !ownerAlive) {
         try {
           unlinkSync(join(lockDir, 'pid'));
           rmdirSync(lockDir);
