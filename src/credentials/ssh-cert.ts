@@ -35,12 +35,6 @@ class Reader {
     private readonly buf: Buffer,
     private readonly what: string,
   ) {}
-  get offset(): number {
-    return this.at;
-  }
-  get done(): boolean {
-    return this.at >= this.buf.length;
-  }
   private need(n: number): void {
     if (this.at + n > this.buf.length) throw new Error(`${this.what}: truncated`);
   }
@@ -59,12 +53,6 @@ class Reader {
   }
   text(): string {
     return this.bytes().toString('utf8');
-  }
-  raw(n: number): Buffer {
-    this.need(n);
-    const v = this.buf.subarray(this.at, this.at + n);
-    this.at += n;
-    return v;
   }
 }
 
