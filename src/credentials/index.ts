@@ -17,6 +17,8 @@ export interface CredentialsReport {
   certsIssued: number;
   certsKept: number;
   certsStale: string[];
+  /** The internal CA certificate was renewed (same key) and is now valid until then. */
+  caRenewedUntil?: Date;
 }
 
 export function secretsPath(model: Model): string {
@@ -49,6 +51,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
     certsIssued: certs.issued.length,
     certsKept: certs.kept.length,
     certsStale: certs.stale,
+    caRenewedUntil: certs.caRenewedUntil,
   };
 }
 
@@ -63,6 +66,9 @@ export function formatCredentialsReport(dir: string, c: CredentialsReport): stri
     `  certificates: ${c.certsIssued} issued, ${c.certsKept} unchanged`,
     `  secrets: ${c.secretsGenerated.length} generated${c.secretsGenerated.length ? ` (${c.secretsGenerated.join(', ')})` : ''}`,
   ];
+  if (c.caRenewedUntil) {
+    lines.push(`  internal CA certificate renewed with the same key, valid until ${c.caRenewedUntil.toISOString().slice(0, 10)}; every certificate it signed stays valid`);
+  }
   if (c.certsStale.length) lines.push(`  kept ${c.certsStale.length} certificates no longer needed: ${c.certsStale.join(', ')}`);
   if (c.secretsOrphaned.length) lines.push(`  kept ${c.secretsOrphaned.length} secrets no longer in passwords.yml: ${c.secretsOrphaned.join(', ')}`);
   return lines;

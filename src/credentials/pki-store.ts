@@ -27,6 +27,12 @@ import { decryptVaultFile } from './vault.js';
 import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, type CaContext, type KeyPair } from './x509.js';
 
 export const RENEW_BEFORE_DAYS = 30;
+/**
+ * The CA certificate is renewed this long before it expires: a new certificate
+ * for the same key and name, so every certificate it signed stays valid and
+ * nothing is re-issued; hosts only receive the new ca.pem.
+ */
+export const CA_RENEW_BEFORE_DAYS = 365;
 
 interface HostKeysFile {
   float_host_private_keys: Record<string, string>;
@@ -53,6 +59,8 @@ export interface PkiResult {
   kept: string[];
   /** Certificates on disk that nothing requests any more: kept, and reported. */
   stale: string[];
+  /** Set when the CA certificate was renewed (same key) in this run: its new expiry. */
+  caRenewedUntil?: Date;
 }
 
 export function x509Dir(dir: string): string {
@@ -106,7 +114,7 @@ function loadCaKeys(keyPath: string, codec: VaultCodec): KeyPair {
  * certificate (a crash between the two writes, or ca.pem removed) gets a new
  * certificate for the same key.
  */
-function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => KeyPair } {
+function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => KeyPair; renewedFrom?: string } {
   checkCaFiles(dir);
   const p = caPaths(dir);
   if (!existsSync(p.key)) {
@@ -123,6 +131,13 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
   const cert = new X509Certificate(readFileSync(p.cert));
+  if (new Date(cert.validTo).getTime() - now.getTime() < CA_RENEW_BEFORE_DAYS * 86_400_000) {
+    const keys = loadCaKeys(p.key, codec);
+    if (!spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+    const pem = createCaCertificate(keys, now);
+    writeFileAtomic(p.cert, pem, 0o644);
+    return { cert: new X509Certificate(pem), keys: () => keys, renewedFrom: cert.fingerprint256 };
+  }
   let cached: KeyPair | undefined;
   // Decrypting the CA key costs a PBKDF2 run: only when something must be issued.
   const keys = () => {
@@ -166,6 +181,11 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
   const caFp = ca.cert.fingerprint256;
   const index = readIndex(dir);
   let indexChanged = false;
+  if (ca.renewedFrom) {
+    // Same key and name: what the old certificate signed verifies against the new one.
+    for (const [id, e] of Object.entries(index.certs)) if (e.ca === ca.renewedFrom) index.certs[id] = { ...e, ca: caFp };
+    indexChanged = true;
+  }
   const byHost = new Map<string, CertRequest[]>();
   for (const r of requests) {
     const h = hostOf(r.id);
@@ -239,7 +259,7 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
     const out: Index = { certs: sortKeys(index.certs), keyFiles: sortKeys(index.keyFiles) };
     writeFileAtomic(join(x509Dir(dir), 'index.json'), JSON.stringify(out, null, 1) + '\n', 0o644);
   }
-  return { issued, kept, stale };
+  return { issued, kept, stale, ...(ca.renewedFrom ? { caRenewedUntil: new Date(ca.cert.validTo) } : {}) };
 }
 
 /** Whether a stored key is the key of a certificate, and the certificate was signed by this CA. */

@@ -1,11 +1,13 @@
 // Credentials checked with the real tools: ansible-vault, openssl, ssh-keygen.
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FloatUserError } from '../../src/config/diagnostics.js';
+import { formatCredentialsReport } from '../../src/credentials/index.js';
 import { ensureCertificates, hostKeysPath } from '../../src/credentials/pki-store.js';
 import { generateSecret, syncSecretsFile } from '../../src/credentials/secrets.js';
 import { caFingerprint, ensureSshCa, inspectCertificate, signHostKey, sshCaPaths } from '../../src/credentials/ssh-ca.js';
@@ -362,6 +364,39 @@ describe('internal PKI', () => {
     const later = new Date(now.getTime() + 340 * DAY); // must re-issue, so must open the CA key
     await expect(ensureCertificates(d, reqs, makeVaultCodec('wrong'), later)).rejects.toThrow(/(private_keys\.yml|ca_private_key\.pem): vault: HMAC mismatch/);
     expect(Object.fromEntries(walk(d).map((f) => [f, readFileSync(f, 'utf8')]))).toEqual(before);
+  });
+
+  it('renews the CA certificate a year before it expires, with the same key: nothing is re-issued, and openssl accepts the old certificates', async () => {
+    const d = tmp();
+    const reqs = [req('h/a/server', 'server', 'server', ['a']), req('h/a/client', 'client', 'client', ['a'])];
+    await ensureCertificates(d, [], codec, now); // the CA alone, valid 10 years
+    const caPem = join(d, 'x509', 'ca.pem');
+    const first = new X509Certificate(readFileSync(caPem));
+    const expiry = new Date(first.validTo).getTime();
+    const t1 = new Date(expiry - 400 * DAY); // 400 days left: no renewal yet
+    expect((await ensureCertificates(d, reqs, codec, t1)).caRenewedUntil).toBeUndefined();
+    expect(readFileSync(caPem, 'utf8')).toBe(first.toString());
+    const leaves = reqs.map((q) => readFileSync(join(d, 'x509', q.id, 'cert.pem'), 'utf8'));
+    const t2 = new Date(expiry - 360 * DAY); // 360 days left: renewed; the leaves have 325 days left
+    const r = await ensureCertificates(d, reqs, codec, t2);
+    expect(r.issued).toEqual([]);
+    expect(r.kept.sort()).toEqual(reqs.map((q) => q.id).sort());
+    const renewed = new X509Certificate(readFileSync(caPem));
+    expect(renewed.fingerprint256).not.toBe(first.fingerprint256);
+    expect(r.caRenewedUntil!.getTime()).toBe(new Date(renewed.validTo).getTime());
+    const report = formatCredentialsReport(d, { secretsGenerated: [], secretsOrphaned: [], certsIssued: 0, certsKept: 2, certsStale: [], caRenewedUntil: r.caRenewedUntil });
+    expect(report).toContain(`  internal CA certificate renewed with the same key, valid until ${r.caRenewedUntil!.toISOString().slice(0, 10)}; every certificate it signed stays valid`);
+    expect(new Date(renewed.validTo).getTime() - t2.getTime()).toBeGreaterThan(3600 * DAY);
+    expect(renewed.subject).toBe(first.subject);
+    expect(renewed.publicKey.export({ type: 'spki', format: 'der' }).equals(first.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(reqs.map((q) => readFileSync(join(d, 'x509', q.id, 'cert.pem'), 'utf8'))).toEqual(leaves);
+    // The certificates signed under the old CA certificate verify against the new one.
+    const at = String(Math.floor(t2.getTime() / 1000));
+    expect(sh('openssl', ['verify', '-x509_strict', '-attime', at, '-CAfile', caPem, ...reqs.map((q) => join(d, 'x509', q.id, 'cert.pem'))])).toMatch(/: OK\n.*: OK/s);
+    // The next run keeps everything, the renewed CA included.
+    const again = await ensureCertificates(d, reqs, codec, new Date(t2.getTime() + DAY));
+    expect([again.issued, again.caRenewedUntil]).toEqual([[], undefined]);
+    expect(new X509Certificate(readFileSync(caPem)).fingerprint256).toBe(renewed.fingerprint256);
   });
 });
 
