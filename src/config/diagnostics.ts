@@ -25,6 +25,7 @@ export const CODES = {
   F2010: 'public TCP port claimed twice',
   F2011: 'missing global variable',
   F2012: 'master elected on a host that does not run the service',
+  F2013: 'a secret named twice in the passwords files',
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;

@@ -3,7 +3,7 @@
 // it never stops at the first error.
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { Diagnostic, Position } from './diagnostics.js';
+import { formatPosition, type Diagnostic, type Position } from './diagnostics.js';
 import { configFile, type ConfigFile } from './schema/config.js';
 import { globals, type Globals } from './schema/globals.js';
 import { hostAttrs, hostsFileKeys, type Host } from './schema/host.js';
@@ -282,30 +282,61 @@ function loadGlobals(source: Sourced, allBroken: boolean, diags: Diagnostic[]): 
   return value as Model['globals'] | undefined;
 }
 
-function loadPasswords(path: string, diags: Diagnostic[], stack: string[], from?: Position): PasswordEntry[] {
+/**
+ * Every secret of the passwords file and its includes, in order. A name listed
+ * twice is one secret, so the second listing is reported: a warning when it says
+ * the same, an error when it asks for something else (only the first would be made).
+ */
+function loadAllPasswords(path: string, diags: Diagnostic[], from?: Position): PasswordEntry[] {
+  const listed: Array<{ entry: PasswordEntry; pos?: Position }> = [];
+  loadPasswords(path, diags, [], listed, from);
+  const first = new Map<string, { entry: PasswordEntry; pos?: Position }>();
+  const out: PasswordEntry[] = [];
+  for (const item of listed) {
+    const prev = first.get(item.entry.name);
+    if (!prev) {
+      first.set(item.entry.name, item);
+      out.push(item.entry);
+      continue;
+    }
+    // The same file included twice (a.yml and b.yml both include common.yml): one listing.
+    if (prev.pos && item.pos && formatPosition(prev.pos) === formatPosition(item.pos)) continue;
+    const same = JSON.stringify(prev.entry) === JSON.stringify(item.entry);
+    const at = prev.pos ? ` (first at ${formatPosition(prev.pos)})` : '';
+    diags.push({
+      code: 'F2013',
+      severity: same ? 'warning' : 'error',
+      message: same
+        ? `secret '${item.entry.name}' is listed twice${at}; remove one of them`
+        : `secret '${item.entry.name}' is listed twice with different attributes${at}; only one secret can have this name`,
+      pos: item.pos,
+    });
+  }
+  return out;
+}
+
+function loadPasswords(path: string, diags: Diagnostic[], stack: string[], listed: Array<{ entry: PasswordEntry; pos?: Position }>, from?: Position): void {
   if (stack.includes(path)) {
     const chain = [...stack.slice(stack.indexOf(path)), path].map(displayPath).join(' -> ');
     diags.push({ code: 'F1006', severity: 'error', message: `include cycle: ${chain}`, pos: from });
-    return [];
+    return;
   }
   const s = readSourced(path, diags, from);
-  if (!s) return [];
-  if (s.kind === 'map' && s.entries.size === 0) return []; // empty file
+  if (!s) return;
+  if (s.kind === 'map' && s.entries.size === 0) return; // empty file
   if (s.kind !== 'seq') {
     diags.push({ code: 'F1002', severity: 'error', message: 'a passwords file must be a list', pos: locate(s, []) });
-    return [];
+    return;
   }
-  const out: PasswordEntry[] = [];
   for (const item of s.items) {
     if (item.kind === 'map' && item.entries.has('include')) {
       const inc = validate(passwordInclude, item, diags);
-      if (inc) out.push(...loadPasswords(resolveFrom(path, inc.include), diags, [...stack, path], locate(item, ['include'])));
+      if (inc) loadPasswords(resolveFrom(path, inc.include), diags, [...stack, path], listed, locate(item, ['include']));
       continue;
     }
     const e = validate(passwordEntry, item, diags, { what: 'password attribute' });
-    if (e) out.push(e);
+    if (e) listed.push({ entry: e, pos: locate(item, ['name']) });
   }
-  return out;
 }
 
 /** Loads and validates everything config.yml points at. */
@@ -367,7 +398,7 @@ export function loadConfig(configPath: string): LoadResult {
   const passwordsNamed = configSource.kind === 'map' && configSource.entries.has('passwords_file');
   const passwords =
     passwordsNamed || existsSync(config.passwords_file)
-      ? loadPasswords(config.passwords_file, diags, [], passwordsNamed ? locate(configSource, ['passwords_file']) : undefined)
+      ? loadAllPasswords(config.passwords_file, diags, passwordsNamed ? locate(configSource, ['passwords_file']) : undefined)
       : [];
 
   if (!services || !hostsSource || !globalsValue) return { diagnostics: diags };

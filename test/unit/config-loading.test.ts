@@ -315,6 +315,18 @@ describe('passwords.yml', () => {
     expect(at({ 'passwords.yml': 'name: x\n' })).toEqual(['passwords.yml:1:1 F1002']);
   });
 
+  it('a secret listed twice: a warning when both say the same, an error when they differ; one file included twice is not a repeat', () => {
+    const d = diagnose({
+      'passwords.yml': '- {name: db_pw}\n- include: more.yml\n- {name: api_key, type: binary}\n',
+      'more.yml': '- {name: db_pw}\n- name: api_key\n  length: 16\n',
+    });
+    expect(d.map((x) => `${x.at} ${x.severity}`)).toEqual(['more.yml:1:10 F2013 warning', 'passwords.yml:3:10 F2013 error']);
+    expect(d[0].message).toMatch(/^secret 'db_pw' is listed twice \(first at \S*passwords\.yml:1:10\); remove one of them$/);
+    expect(d[1].message).toMatch(/^secret 'api_key' is listed twice with different attributes \(first at .*more\.yml:2:9\); only one secret can have this name$/);
+    const m = model({ 'passwords.yml': '- include: a.yml\n- include: b.yml\n', 'a.yml': '- include: common.yml\n', 'b.yml': '- include: common.yml\n', 'common.yml': '- {name: shared}\n' });
+    expect(m.passwords.map((p) => p.name)).toEqual(['shared']);
+  });
+
   it('unknown password attributes, with did-you-mean', () => {
     const d = diagnose({ 'passwords.yml': '- name: x\n  lenght: 3\n' });
     expect(d.map((x) => x.at)).toEqual(['passwords.yml:2:3 F1001']);
