@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 import { formatPosition as where, type Diagnostic, type Position } from './diagnostics.js';
 import type { Model } from './load.js';
-import { endpointPath, type Service } from './schema/service.js';
+import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
 
 function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
@@ -139,6 +139,40 @@ function checkPortConflicts(model: Model, groups: Map<string, string[]>): Diagno
       list.push({ svc: s, path, hosts });
       claims.set(port, list);
     }
+  }
+  return out;
+}
+
+/**
+ * Credentials live in /etc/credentials/x509/<name>/ and are readable by the
+ * group <name>-credentials: two services with one credential name on a host
+ * would get one certificate (with only one of their names in it) and read each
+ * other's key. 'host' is the client credential every host carries.
+ */
+function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const claims = new Map<string, Array<{ svc: Service; path: PropertyKey[]; hosts: Set<string> }>>();
+  for (const s of model.services) {
+    const hosts = candidateHosts(model, s, groups);
+    s.service_credentials.forEach((c, i) => {
+      const path = ['service_credentials', i, 'name'];
+      const pos = svcPos(model, s.name, path);
+      if (c.name === DEFAULT_CLIENT_CREDENTIAL) {
+        out.push({ code: 'F2014', severity: 'error', message: `credential name '${c.name}' is taken by the client credential every host carries; choose another name`, pos });
+        return;
+      }
+      const list = claims.get(c.name) ?? [];
+      for (const other of list) {
+        const shared = other.svc === s ? undefined : [...hosts].find((h) => other.hosts.has(h));
+        if (other.svc === s || shared) {
+          const why = other.svc === s ? `service '${s.name}' names it twice` : `service '${other.svc.name}' has it too and both can run on host '${shared}'`;
+          out.push({ code: 'F2014', severity: 'error', message: `credential '${c.name}': ${why} (${where(svcPos(model, other.svc.name, other.path))}); credential names must differ`, pos });
+          break;
+        }
+      }
+      list.push({ svc: s, path, hosts });
+      claims.set(c.name, list);
+    });
   }
   return out;
 }
@@ -335,6 +369,7 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkSchedulingGroups(model, groups),
     ...checkScheduleWith(model),
     ...checkPortConflicts(model, groups),
+    ...checkCredentialNames(model, groups),
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),

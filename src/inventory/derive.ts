@@ -3,7 +3,7 @@
 import { FloatUserError, formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
-import { endpointPath, type Service } from '../config/schema/service.js';
+import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from '../config/schema/service.js';
 import { locate } from '../config/source.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
@@ -150,8 +150,7 @@ export function serverNames(ctx: Context, s: Service, h: Host, extraSan: string[
   return { names: [...new Set(names)], ips: [...new Set(ips)] };
 }
 
-/** The default client credential every host carries (for host-level agents), named after the host. */
-export const DEFAULT_CLIENT_CREDENTIAL = 'host';
+export { DEFAULT_CLIENT_CREDENTIAL };
 
 export function hostCredentials(ctx: Context, h: Host): HostCredential[] {
   const d = ctx.model.globals.domain;

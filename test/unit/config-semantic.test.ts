@@ -5,6 +5,24 @@ import { diagnose } from '../helpers/diagnose.js';
 
 const at = (files: Record<string, string>) => diagnose(files).map((d) => d.at);
 
+describe('credential names (F2014)', () => {
+  it('two services that can share a host may not use one credential name; on disjoint hosts they may', () => {
+    const d = diagnose({
+      'services.yml':
+        'a:\n  scheduling_group: backend\n  service_credentials:\n    - {name: shared}\nb:\n  scheduling_group: backend\n  num_instances: 1\n  service_credentials:\n    - {name: shared}\nc:\n  scheduling_group: frontend\n  service_credentials:\n    - {name: shared}\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:9:14 F2014']);
+    expect(d[0].message).toMatch(/^credential 'shared': service 'a' has it too and both can run on host 'host\d' \(\S*services\.yml:4:14\); credential names must differ$/);
+  });
+
+  it("the name 'host' is the default client credential; one service naming a credential twice", () => {
+    expect(at({ 'services.yml': 'a:\n  service_credentials:\n    - {name: host}\n    - {name: x}\n    - {name: x, enable_server: false}\n' })).toEqual([
+      'services.yml:3:14 F2014',
+      'services.yml:5:14 F2014',
+    ]);
+  });
+});
+
 describe('port conflicts (F2001)', () => {
   it('a container ports list against another service', () => {
     const d = diagnose({

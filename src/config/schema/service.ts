@@ -9,6 +9,9 @@ const port = z.number().int().min(1).max(65535);
 const certMode = z.enum(['client', 'server', 'both']);
 const scheme = z.enum(['http', 'https']);
 
+/** The client credential every host carries (for host-level agents), named after the host: no service may use this name. */
+export const DEFAULT_CLIENT_CREDENTIAL = 'host';
+
 export const serviceCredential = z.strictObject({
   name: z.string().min(1),
   enable_client: z.boolean().default(true),
