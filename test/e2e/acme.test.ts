@@ -18,6 +18,8 @@ if (skipReason) console.warn(`skipping the ACME e2e test: ${skipReason}`);
 
 const DOMAIN = 'infra.test';
 const NAME = 'www.example.test';
+/** Requested through /etc/acme/certs.d: the zone apex, which float's DNS points at the frontends. */
+const EXTRA = 'example.test';
 
 describe.skipIf(skipReason !== undefined)('public certificates from a real ACME server', { timeout: 15 * 60_000 }, () => {
   let env: LocalEnv | undefined;
@@ -86,6 +88,11 @@ web:
       ansible.builtin.file: {path: /etc/float-test, state: directory, mode: "0755"}
     - name: CA
       ansible.builtin.copy: {src: pebble/cert.pem, dest: /etc/float-test/pebble.pem, mode: "0644"}
+    # What an operator's role does for a certificate float does not compile (on every frontend: only the acme host reads it).
+    - name: Additional certificate requests
+      ansible.builtin.file: {path: /etc/acme/certs.d, state: directory, mode: "0755"}
+    - name: One more certificate, with two names
+      ansible.builtin.copy: {dest: /etc/acme/certs.d/extra.yml, content: "- names: [${EXTRA}, ${NAME}]\n", mode: "0644"}
 - import_playbook: ${REPO_ROOT}/playbooks/all.yml
 `,
       },
@@ -141,6 +148,19 @@ web:
     const b = servedWhen('fe2', (c) => c === a);
     expect(a).toMatch(/issuer=.*Pebble/);
     expect(b, r.out.split('PLAY [Public certificates]')[1]).toBe(a);
+  });
+
+  it('a certificate asked for in /etc/acme/certs.d is issued with all its names and reaches every frontend', () => {
+    const sans = env!.on(acmeHost, `openssl x509 -noout -ext subjectAltName -in /etc/letsencrypt/live/${EXTRA}/fullchain.pem`);
+    expect(sans.status, sans.out).toBe(0);
+    expect(sans.out).toContain(`DNS:${EXTRA}`);
+    expect(sans.out).toContain(`DNS:${NAME}`);
+    for (const h of ['fe1', 'fe2']) {
+      const got = env!.on(h, `openssl x509 -noout -issuer -ext subjectAltName -in /etc/credentials/public/${EXTRA}/fullchain.pem`);
+      expect(got.status, `${h}: ${got.out}`).toBe(0);
+      expect(got.out).toMatch(/issuer=.*Pebble/);
+      expect(got.out).toContain(`DNS:${EXTRA}`);
+    }
   });
 
   it('public credentials: root:public-credentials, key 0640, on every frontend', () => {
