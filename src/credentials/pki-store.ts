@@ -104,9 +104,12 @@ export function checkCaFiles(dir: string): void {
   }
 }
 
-function loadCaKeys(keyPath: string, codec: VaultCodec): KeyPair {
-  const privateKey = createPrivateKey(decryptVaultFile(keyPath, codec));
-  return { privateKey, publicKey: createPublicKey(privateKey) };
+/** The CA's keys, checked against its certificate when there is one. */
+function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): KeyPair {
+  const privateKey = createPrivateKey(decryptVaultFile(p.key, codec));
+  const keys = { privateKey, publicKey: createPublicKey(privateKey) };
+  if (cert && !spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+  return keys;
 }
 
 /**
@@ -125,15 +128,14 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
   if (!existsSync(p.cert)) {
-    const keys = loadCaKeys(p.key, codec);
+    const keys = loadCaKeys(p, codec);
     const pem = createCaCertificate(keys, now);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
   const cert = new X509Certificate(readFileSync(p.cert));
   if (new Date(cert.validTo).getTime() - now.getTime() < CA_RENEW_BEFORE_DAYS * 86_400_000) {
-    const keys = loadCaKeys(p.key, codec);
-    if (!spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+    const keys = loadCaKeys(p, codec, cert);
     const pem = createCaCertificate(keys, now);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys, renewedFrom: cert.fingerprint256 };
@@ -141,12 +143,7 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
   let cached: KeyPair | undefined;
   // Decrypting the CA key costs a PBKDF2 run: only when something must be issued.
   const keys = () => {
-    if (!cached) {
-      cached = loadCaKeys(p.key, codec);
-      if (!spki(cached.publicKey).equals(spki(cert.publicKey))) {
-        throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
-      }
-    }
+    cached ??= loadCaKeys(p, codec, cert);
     return cached;
   };
   return { cert, keys };
