@@ -185,13 +185,12 @@ export async function removeTree(path: string): Promise<void> {
 
 /** True when the process exists and is not a zombie. */
 export function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  return runningState(statFields(pid));
+}
+
+/** A process with these stat fields exists and is neither a zombie nor dead. */
+function runningState(f: string[] | undefined): boolean {
+  return f !== undefined && f[0] !== 'Z' && f[0] !== 'X';
 }
 
 export function processCmdline(pid: number): string[] {
@@ -261,14 +260,17 @@ export interface ProcRef {
   start: string;
 }
 
-function startTime(pid: number): string | undefined {
+/** /proc/PID/stat from field 3 (state) on, or undefined when there is no such process. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
+
+const startTime = (pid: number): string | undefined => statFields(pid)?.[19];
 
 /** The process now running as pid, or undefined when there is none. */
 export function procRef(pid: number): ProcRef | undefined {
@@ -278,7 +280,8 @@ export function procRef(pid: number): ProcRef | undefined {
 
 /** The remembered process still runs (it has not exited; its pid has not gone to another). */
 export function stillRunning(p: ProcRef): boolean {
-  return startTime(p.pid) === p.start && processAlive(p.pid);
+  const f = statFields(p.pid); // read once: state and start time of the same process
+  return runningState(f) && f![19] === p.start;
 }
 
 /** Signals a remembered process, and only that one: never whoever has its pid now. */
