@@ -33,6 +33,8 @@ export const DEBIAN_PACKAGES = [
   'bind9', 'bind9-utils', 'haproxy',
   // A real ACME server for the public certificates end-to-end test.
   'pebble',
+  // PyYAML, which Ansible reads YAML with: the tests compare float's YAML reading and writing with it.
+  'python3-yaml',
 ];
 
 function missingDebianPackages() {

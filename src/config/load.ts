@@ -74,7 +74,8 @@ function expectMap(s: Sourced, what: string, diags: Diagnostic[]): boolean {
 function readSourced(path: string, diags: Diagnostic[], from?: Position): Sourced | undefined {
   const file = readYamlFile(path, diags, from);
   if (!file) return undefined;
-  const s = toSourced(file, file.doc.contents);
+  const s = toSourced(file, file.doc.contents, diags);
+  if (!s) return undefined;
   return s.kind === 'scalar' && s.value === null ? EMPTY_FILE(file) : s;
 }
 

@@ -2,8 +2,10 @@
 // value, the file and node it came from, even after include/override merging.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from './diagnostics.js';
+import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
+import { VaultValue } from './yaml-values.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -12,6 +14,11 @@ export interface YamlFile {
   display: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  /**
+   * The text was decrypted from an Ansible Vault file: messages about it give the
+   * file and a position, never its content.
+   */
+  decrypted?: boolean;
 }
 
 export function displayPath(path: string): string {
@@ -29,9 +36,13 @@ export function positionOf(file: YamlFile, node: Node | null | undefined): Posit
 }
 
 /**
- * Reads and parses one YAML file. Syntax errors and repeated keys become positioned
- * diagnostics; the file is returned only when it parsed cleanly.
+ * How many nodes aliases may add to one file, counting each alias as the whole
+ * tree it stands for (the yaml library's maxAliasCount, as a node count). A
+ * configuration that needs more is a "billion laughs", not a configuration.
  */
+export const MAX_ALIAS_NODES = 100_000;
+
+/** Reads one YAML file from disk; see parseYamlText. */
 export function readYamlFile(path: string, diags: Diagnostic[], from?: Position): YamlFile | undefined {
   let text: string;
   try {
@@ -46,20 +57,53 @@ export function readYamlFile(path: string, diags: Diagnostic[], from?: Position)
     });
     return undefined;
   }
+  return parseYamlText(path, text, diags);
+}
+
+/**
+ * Parses the YAML text of `path`. Syntax errors and repeated keys become
+ * positioned diagnostics; the file is returned only when it parsed cleanly.
+ * Scalars are not resolved here (the document is read with the failsafe
+ * schema): toSourced resolves them as PyYAML does.
+ */
+export function parseYamlText(path: string, text: string, diags: Diagnostic[], opts: { decrypted?: boolean } = {}): YamlFile | undefined {
   const lines = new LineCounter();
-  // YAML 1.1, as Ansible reads it: yes/no/on/off are booleans.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, version: '1.1' });
-  const file: YamlFile = { path, display: displayPath(path), doc, lines };
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, version: '1.1', schema: 'failsafe', merge: false });
+  const file: YamlFile = { path, display: displayPath(path), doc, lines, decrypted: opts.decrypted };
   for (const e of doc.errors) {
     const duplicate = e.code === 'DUPLICATE_KEY';
+    const pos = positionAt(file, e.pos[0]);
+    if (opts.decrypted) {
+      // Never echo decrypted text: the error's kind and its position only.
+      const what = duplicate ? 'key repeated in one mapping' : `YAML syntax error (${e.code})`;
+      diags.push({ code: duplicate ? 'F1004' : 'F1000', severity: 'error', message: `${what} in the decrypted content (not shown)`, pos });
+      continue;
+    }
+    const key = duplicate ? duplicateKeyAt(doc, e.pos[0]) : undefined;
     diags.push({
       code: duplicate ? 'F1004' : 'F1000',
       severity: 'error',
-      message: duplicate ? 'key repeated in one mapping' : `YAML syntax error: ${e.message.split('\n')[0]}`,
-      pos: positionAt(file, e.pos[0]),
+      message: duplicate ? `key ${key === undefined ? '' : `'${key}' `}repeated in one mapping` : `YAML syntax error: ${e.message.split('\n')[0]}`,
+      pos,
     });
   }
   return doc.errors.length > 0 ? undefined : file;
+}
+
+/** The text of the repeated key the yaml library reports at `offset`. */
+function duplicateKeyAt(doc: Document.Parsed, offset: number): string | undefined {
+  let found: string | undefined;
+  visit(doc, {
+    Pair(_k, pair) {
+      const key = pair.key as Node | null;
+      if (key && key.range?.[0] === offset) {
+        found = isScalar(key) ? String(key.value) : String(key);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** A value together with where it was written. */
@@ -75,47 +119,163 @@ export interface SourcedEntry {
   value: Sourced;
 }
 
-/** A YAML 1.1 merge key (`<<: *anchor`), which the parser keeps as a symbol-valued scalar. */
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+/** Stops building a file's tree after its first fatal problem (its diagnostic is pushed). */
+class Abort extends Error {}
+
+const VAULT_TAGS = new Set(['!vault', '!vault-encrypted']);
+/** Ansible's marker for text that must never be templated; read as the string it holds. */
+const UNSAFE_TAG = '!unsafe';
+const COLLECTION_TAGS = new Set(['tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+
+/**
+ * Builds the sourced tree of one file. Each node is built once: an alias shares
+ * the tree of its anchor (so the work is linear in the file, whatever the
+ * aliases multiply), while the size the aliases stand for is counted against
+ * MAX_ALIAS_NODES. An alias inside the node it names is a cycle.
+ */
+class Builder {
+  private readonly built = new Map<Node, Sourced>();
+  private readonly sizes = new WeakMap<Sourced, number>();
+  private readonly building = new Set<Node>();
+  private readonly targets = new Map<Node, Node | undefined>();
+  private aliasNodes = 0;
+
+  constructor(
+    private readonly file: YamlFile,
+    private readonly diags: Diagnostic[],
+  ) {
+    // An alias names the last node with that anchor before it in document order
+    // (the yaml library's Alias.resolve): one pass instead of one per alias.
+    const anchors = new Map<string, Node>();
+    visit(file.doc, {
+      Node: (_k, n) => {
+        if (isAlias(n)) this.targets.set(n, anchors.get(n.source));
+        else if (n.anchor) anchors.set(n.anchor, n);
+      },
+    });
+  }
+
+  private fail(code: Diagnostic['code'], message: string, node: Node | null | undefined): never {
+    this.diags.push({ code, severity: 'error', message, pos: positionOf(this.file, node) });
+    throw new Abort();
+  }
+
+  private size(s: Sourced): number {
+    return this.sizes.get(s) ?? 1;
+  }
+
+  build(node: Node | null | undefined): Sourced {
+    if (!node) return { kind: 'scalar', file: this.file, node: null, value: null };
+    if (isAlias(node)) return this.alias(node);
+    const done = this.built.get(node);
+    if (done) return done;
+    this.building.add(node);
+    const s = isMap(node) ? this.map(node) : isSeq(node) ? this.seq(node) : this.scalar(node);
+    this.building.delete(node);
+    this.built.set(node, s);
+    return s;
+  }
+
+  private alias(node: Node & { source: string }): Sourced {
+    const target = this.targets.get(node);
+    if (!target) this.fail('F1042', `alias '*${node.source}' names no anchor before it`, node);
+    if (this.building.has(target)) this.fail('F1041', `alias '*${node.source}' refers to a node that contains it (a cycle)`, node);
+    const s = this.build(target);
+    this.aliasNodes += this.size(s);
+    if (this.aliasNodes > MAX_ALIAS_NODES) {
+      this.fail(
+        'F1040',
+        `aliases expand to more than ${MAX_ALIAS_NODES} nodes (at '*${node.source}'): refused as a resource exhaustion ("billion laughs")`,
+        node,
+      );
+    }
+    return s;
+  }
+
+  private checkCollectionTag(node: Node): void {
+    if (node.tag && !COLLECTION_TAGS.has(node.tag)) this.fail('F1043', `tag '${node.tag}' is not one Ansible reads on a ${isMap(node) ? 'mapping' : 'list'}`, node);
+  }
+
+  private map(node: Node): Sourced {
+    this.checkCollectionTag(node);
+    const explicit = new Map<string, SourcedEntry>();
+    const merged = new Map<string, SourcedEntry>();
+    let size = 1;
+    for (const pair of (node as unknown as { items: Pair<Node, Node>[] }).items) {
+      if (isScalar(pair.key) && pair.key.type === 'PLAIN' && !pair.key.tag && pair.key.value === '<<') {
+        // Keys written in the map itself win over merged ones, wherever the `<<` is.
+        for (const [k, e] of this.mergedEntries(pair.value)) if (!merged.has(k)) merged.set(k, e);
+        continue;
+      }
+      const keySourced = this.build(pair.key);
+      const key = keySourced.kind === 'scalar' ? String(keySourced.value) : String(pair.key);
+      const value = this.build(pair.value);
+      explicit.set(key, { keyFile: this.file, keyNode: pair.key, value });
+    }
+    const entries = new Map([...merged, ...explicit]);
+    for (const e of entries.values()) size += 1 + this.size(e.value);
+    const s: Sourced = { kind: 'map', file: this.file, node, entries };
+    this.sizes.set(s, size);
+    return s;
+  }
+
+  /**
+   * The entries a merge key brings in: the aliased map, or each map of a list of
+   * aliases, earlier maps taking precedence over later ones (as YAML 1.1 defines it).
+   */
+  private mergedEntries(value: Node | null): Map<string, SourcedEntry> {
+    const s = this.build(value);
+    const out = new Map<string, SourcedEntry>();
+    for (const m of s.kind === 'seq' ? s.items : [s]) {
+      if (m.kind !== 'map') this.fail('F1044', "a merge key '<<' takes a mapping or a list of mappings", m.node ?? value);
+      for (const [k, e] of m.entries) if (!out.has(k)) out.set(k, e);
+    }
+    return out;
+  }
+
+  private seq(node: Node): Sourced {
+    this.checkCollectionTag(node);
+    const items = (node as unknown as { items: Node[] }).items.map((n) => this.build(n));
+    const s: Sourced = { kind: 'seq', file: this.file, node, items };
+    this.sizes.set(s, items.reduce((n, i) => n + this.size(i), 1));
+    return s;
+  }
+
+  private scalar(node: Node): Sourced {
+    const text = isScalar(node) ? String(node.value ?? '') : '';
+    const plainScalar = isScalar(node) && node.type === 'PLAIN';
+    const tag = node.tag;
+    let value: unknown;
+    try {
+      if (!tag) value = plainScalar ? resolvePlain(text) : text;
+      else if (VAULT_TAGS.has(tag)) value = new VaultValue(text);
+      else if (tag === UNSAFE_TAG || tag === '!') value = text;
+      else {
+        value = constructTagged(tag, text);
+        if (value === undefined) this.fail('F1043', `tag '${tag}' is not one Ansible reads`, node);
+      }
+    } catch (err) {
+      if (!(err instanceof ScalarError)) throw err;
+      const what = this.file.decrypted ? 'this value' : `'${text.length > 40 ? text.slice(0, 40) + '…' : text}'`;
+      this.fail('F1043', `${what} cannot be read as Ansible reads YAML: ${err.message}`, node);
+    }
+    return { kind: 'scalar', file: this.file, node, value };
+  }
 }
 
 /**
- * The entries a merge key brings in: the aliased map, or each map of a list of
- * aliases, earlier maps taking precedence over later ones (as YAML 1.1 defines it).
+ * Builds the sourced tree of a YAML node: aliases and merge keys resolved,
+ * scalars typed as Ansible (PyYAML) types them, inline `!vault` values kept as
+ * VaultValue. Undefined (with the diagnostic pushed) when an alias is unknown,
+ * cyclic or expands too far, or a scalar cannot be read.
  */
-function mergedEntries(file: YamlFile, value: Node | null): Map<string, SourcedEntry> {
-  const sources = value && isSeq(value) ? (value.items as Node[]) : [value];
-  const out = new Map<string, SourcedEntry>();
-  for (const src of sources) {
-    const s = toSourced(file, src);
-    if (s.kind !== 'map') continue;
-    for (const [k, e] of s.entries) if (!out.has(k)) out.set(k, e);
+export function toSourced(file: YamlFile, node: Node | null | undefined, diags: Diagnostic[]): Sourced | undefined {
+  try {
+    return new Builder(file, diags).build(node);
+  } catch (err) {
+    if (err instanceof Abort) return undefined;
+    throw err;
   }
-  return out;
-}
-
-/** Builds the sourced tree of a YAML node. Aliases and merge keys are resolved; tags become plain values. */
-export function toSourced(file: YamlFile, node: Node | null | undefined): Sourced {
-  if (node && isMap(node)) {
-    const explicit = new Map<string, SourcedEntry>();
-    const merged = new Map<string, SourcedEntry>();
-    for (const pair of node.items as Pair<Node, Node>[]) {
-      if (isMergeKey(pair.key)) {
-        // Keys written in the map itself win over merged ones, wherever the `<<` is.
-        for (const [k, e] of mergedEntries(file, pair.value)) if (!merged.has(k)) merged.set(k, e);
-        continue;
-      }
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      explicit.set(key, { keyFile: file, keyNode: pair.key, value: toSourced(file, pair.value) });
-    }
-    return { kind: 'map', file, node, entries: new Map([...merged, ...explicit]) };
-  }
-  if (node && isSeq(node)) {
-    return { kind: 'seq', file, node, items: (node.items as Node[]).map((n) => toSourced(file, n)) };
-  }
-  if (node && isAlias(node)) return toSourced(file, node.resolve(file.doc) as Node | undefined);
-  return { kind: 'scalar', file, node: node ?? null, value: node ? (node as { toJSON(): unknown }).toJSON() : null };
 }
 
 /**

@@ -3,6 +3,8 @@
 // strings left plain only when unambiguous, otherwise JSON-quoted (a JSON string
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
+import { plainIsNotString } from '../config/yaml11.js';
+import { VaultValue, YamlTimestamp } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
@@ -41,11 +43,26 @@ function scalar(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return number(v);
   if (typeof v === 'bigint') return v.toString();
+  // Read back as the same date or date-time (it was resolved from this very text).
+  if (v instanceof YamlTimestamp) return v.text;
   const s = String(v);
-  return PLAIN.test(s) && !RESERVED.test(s) ? s : quote(s);
+  return PLAIN.test(s) && !RESERVED.test(s) && !plainIsNotString(s) ? s : quote(s);
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * An inline vault value, as Ansible writes it: `!vault |` and the vault text
+ * indented below, so that Ansible decrypts it when the variable is used.
+ */
+function vault(v: VaultValue, indent: string): string {
+  const lines = v.ciphertext
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return ` !vault |\n${lines.map((l) => `${indent}${l}\n`).join('')}`;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp);
 
 function emit(v: unknown, indent: string, out: string[]): void {
   // Called for a collection value placed after "key:" or "-" on the previous text.
@@ -61,6 +78,7 @@ function emit(v: unknown, indent: string, out: string[]): void {
         // First key on the dash line, the rest aligned under it.
         mapBody(item, indent + '  ', out, true);
       } else if (Array.isArray(item) && item.length > 0) emit(item, indent + '  ', out);
+      else if (item instanceof VaultValue) out.push(vault(item, indent + '  '));
       else out.push(` ${isMap(item) ? '{}' : Array.isArray(item) ? '[]' : scalar(item)}\n`);
     }
     return;
@@ -74,7 +92,7 @@ function emit(v: unknown, indent: string, out: string[]): void {
     mapBody(v, indent, out, false);
     return;
   }
-  out.push(` ${scalar(v)}\n`);
+  out.push(v instanceof VaultValue ? vault(v, indent) : ` ${scalar(v)}\n`);
 }
 
 function mapBody(m: Record<string, unknown>, indent: string, out: string[], firstOnDash: boolean): void {
@@ -92,6 +110,7 @@ export function toYaml(value: unknown): string {
   else if (Array.isArray(value) && value.length > 0) {
     emit(value, '', out);
     out.shift(); // the leading newline emit() puts after a key
-  } else out.push(`${isMap(value) ? '{}' : Array.isArray(value) ? '[]' : scalar(value)}\n`);
+  } else if (value instanceof VaultValue) out.push(vault(value, '  ').slice(1));
+  else out.push(`${isMap(value) ? '{}' : Array.isArray(value) ? '[]' : scalar(value)}\n`);
   return out.join('');
 }

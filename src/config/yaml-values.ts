@@ -1,0 +1,33 @@
+// Values the YAML reader produces besides plain JSON data, each of which the
+// inventory emitter writes back so that Ansible reads the same thing again.
+
+/**
+ * An Ansible Vault value written inline (`key: !vault |` followed by the
+ * `$ANSIBLE_VAULT;...` text). float never decrypts it: it is carried into the
+ * inventory with its tag, and Ansible decrypts it when the variable is used.
+ */
+export class VaultValue {
+  constructor(readonly ciphertext: string) {}
+  /** What messages may show of it: never the value. */
+  toString(): string {
+    return '!vault (encrypted value)';
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/**
+ * A plain scalar PyYAML reads as a date or a date and time (`2001-12-14`,
+ * `2001-12-14 21:59:43.10 -5`). The text is kept as written; emitted plain, it
+ * reads back as the same timestamp.
+ */
+export class YamlTimestamp {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
+}
