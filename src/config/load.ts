@@ -1,9 +1,11 @@
 // Loads a float configuration: config.yml, services.yml (with includes), hosts.yml,
 // group_vars/, passwords.yml. Returns one typed Model plus every diagnostic found;
 // it never stops at the first error.
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { formatPosition, type Diagnostic, type Position } from './diagnostics.js';
+import { isVaultText, vaultDecrypt } from '../credentials/vault.js';
+import { loadVaultPasswordSync } from '../credentials/vault-password.js';
+import { FloatUserError, formatPosition, type Diagnostic, type Position } from './diagnostics.js';
 import { configFile, type ConfigFile } from './schema/config.js';
 import { globals, type Globals } from './schema/globals.js';
 import { hostAttrs, hostsFileKeys, type Host } from './schema/host.js';
@@ -13,6 +15,7 @@ import {
   displayPath,
   locate,
   mergeSourced,
+  parseYamlText,
   plain,
   positionOf,
   readYamlFile,
@@ -44,6 +47,16 @@ export interface Model {
   /** Variables of groups other than `all` (hosts.yml group_vars merged with group_vars/ files). */
   groupVars: Record<string, Record<string, unknown>>;
   passwords: PasswordEntry[];
+  /**
+   * Vault-encrypted group_vars files, as read (still encrypted): the inventory
+   * carries them as they are, and Ansible decrypts them itself.
+   */
+  encryptedVars: EncryptedVarsFile[];
+  /**
+   * Per group, the variables whose value comes (wholly or partly) from an
+   * encrypted file: never written to the inventory in the clear.
+   */
+  encryptedKeys: Record<string, string[]>;
   /** Where things were written, for positioned diagnostics in later stages. */
   sources: {
     config: Sourced;
@@ -51,6 +64,23 @@ export interface Model {
     hosts: Sourced;
     globals: Sourced;
   };
+}
+
+export interface EncryptedVarsFile {
+  group: string;
+  /** Absolute path of the file. */
+  path: string;
+  /** Its content, still vault-encrypted. */
+  text: string;
+}
+
+export interface LoadOptions {
+  /**
+   * The vault password, for vault-encrypted group_vars files. Default: read as
+   * Ansible reads it, from ANSIBLE_VAULT_PASSWORD_FILE or else config.yml's
+   * vault_password_file (asked only when such a file exists).
+   */
+  vaultPassword?: () => string;
 }
 
 export interface LoadResult {
@@ -71,8 +101,8 @@ function expectMap(s: Sourced, what: string, diags: Diagnostic[]): boolean {
   return false;
 }
 
-function readSourced(path: string, diags: Diagnostic[], from?: Position): Sourced | undefined {
-  const file = readYamlFile(path, diags, from);
+function readSourced(path: string, diags: Diagnostic[], from?: Position, text?: string, decrypted = false): Sourced | undefined {
+  const file = text === undefined ? readYamlFile(path, diags, from) : parseYamlText(path, text, diags, { decrypted });
   if (!file) return undefined;
   const s = toSourced(file, file.doc.contents, diags);
   if (!s) return undefined;
@@ -204,13 +234,14 @@ function groupVarsFiles(dir: string, name: string, diags: Diagnostic[]): GroupVa
 
 interface GroupVarsDir {
   sources: Map<string, Sourced>;
+  encrypted: EncryptedVarsFile[];
   /** Groups with a file that could not be read or parsed (its errors are already reported). */
   broken: Set<string>;
 }
 
 /** group_vars/<group>, group_vars/<group>.yml and group_vars/<group>/*.yml next to config.yml. */
-function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): GroupVarsDir {
-  const out: GroupVarsDir = { sources: new Map(), broken: new Set() };
+function readGroupVarsDir(baseDir: string, diags: Diagnostic[], password: () => string): GroupVarsDir {
+  const out: GroupVarsDir = { sources: new Map(), encrypted: [], broken: new Set() };
   const dir = join(baseDir, 'group_vars');
   if (!existsSync(dir)) return out;
   const isDir = isDirectory(dir, diags);
@@ -224,7 +255,7 @@ function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): GroupVarsDir {
     if (!found) continue;
     if (!found.readable) out.broken.add(found.group);
     for (const f of found.files) {
-      const s = readSourced(f, diags);
+      const s = readVarsFile(f, found.group, diags, password, out.encrypted);
       if (!s || !expectMap(s, 'a group_vars file', diags)) {
         out.broken.add(found.group);
         continue;
@@ -234,6 +265,45 @@ function readGroupVarsDir(baseDir: string, diags: Diagnostic[]): GroupVarsDir {
     }
   }
   return out;
+}
+
+/**
+ * A group_vars file, plain or vault-encrypted as a whole (as `ansible-vault
+ * encrypt` writes it). An encrypted file is decrypted in memory only, its
+ * values marked as such (messages never show them), and it is recorded, still
+ * encrypted, in `encrypted`.
+ */
+function readVarsFile(path: string, group: string, diags: Diagnostic[], password: () => string, encrypted: EncryptedVarsFile[]): Sourced | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    diags.push(unreadable(path, err));
+    return undefined;
+  }
+  if (!isVaultText(text)) return readSourced(path, diags, undefined, text);
+  const pos: Position = { file: displayPath(path), line: 1, col: 1 };
+  let clear: string;
+  try {
+    clear = vaultDecrypt(text, password()).toString('utf8');
+  } catch (err) {
+    if (!(err instanceof FloatUserError)) throw err;
+    const why = err.diagnostics.map((d) => d.message).join('; ');
+    diags.push({ code: 'F1045', severity: 'error', message: `cannot decrypt this vault-encrypted file: ${why}`, pos });
+    return undefined;
+  }
+  encrypted.push({ group, path, text });
+  return readSourced(path, diags, undefined, clear, true);
+}
+
+/** Whether any part of a value (or its key) was written in an encrypted file. */
+function fromEncrypted(s: Sourced, seen = new Set<Sourced>()): boolean {
+  if (s.file.decrypted) return true;
+  if (seen.has(s)) return false;
+  seen.add(s);
+  if (s.kind === 'map') for (const e of s.entries.values()) if (e.keyFile.decrypted || fromEncrypted(e.value, seen)) return true;
+  if (s.kind === 'seq') return s.items.some((i) => fromEncrypted(i, seen));
+  return false;
 }
 
 function normaliseHost(name: string, source: Sourced, diags: Diagnostic[], prefix: string[]): Host | undefined {
@@ -341,7 +411,7 @@ function loadPasswords(path: string, diags: Diagnostic[], stack: string[], liste
 }
 
 /** Loads and validates everything config.yml points at. */
-export function loadConfig(configPath: string): LoadResult {
+export function loadConfig(configPath: string, opts: LoadOptions = {}): LoadResult {
   const diags: Diagnostic[] = [];
   const absConfig = resolve(configPath);
   const baseDir = dirname(absConfig);
@@ -384,7 +454,20 @@ export function loadConfig(configPath: string): LoadResult {
   hosts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // group_vars/ next to config.yml override hosts.yml group_vars, as Ansible's own group_vars do.
-  const groupVarsDir = readGroupVarsDir(baseDir, diags);
+  // The vault password is asked for once, and only when an encrypted file needs it.
+  let password: { value?: string; error?: unknown } | undefined;
+  const vaultPassword = (): string => {
+    if (!password) {
+      try {
+        password = { value: opts.vaultPassword ? opts.vaultPassword() : loadVaultPasswordSync({ fallbackFile: config.vault_password_file }) };
+      } catch (error) {
+        password = { error };
+      }
+    }
+    if (password.error !== undefined) throw password.error;
+    return password.value!;
+  };
+  const groupVarsDir = readGroupVarsDir(baseDir, diags, vaultPassword);
   for (const [g, s] of groupVarsDir.sources) {
     const prev = groupVarSources.get(g);
     groupVarSources.set(g, prev ? mergeSourced(prev, s) : s);
@@ -393,6 +476,12 @@ export function loadConfig(configPath: string): LoadResult {
   const globalsValue = loadGlobals(globalsSource, groupVarsDir.broken.has('all'), diags);
   const groupVars: Record<string, Record<string, unknown>> = {};
   for (const [g, s] of groupVarSources) if (g !== 'all') groupVars[g] = plain(s) as Record<string, unknown>;
+  const encryptedKeys: Record<string, string[]> = {};
+  for (const [g, s] of groupVarSources) {
+    if (s.kind !== 'map') continue;
+    const keys = [...s.entries].filter(([, e]) => e.keyFile.decrypted || fromEncrypted(e.value)).map(([k]) => k);
+    if (keys.length > 0) encryptedKeys[g] = keys.sort();
+  }
 
   // The default passwords.yml may be absent (no secrets); a passwords_file that
   // config.yml names must exist, or every secret in it would silently vanish.
@@ -414,6 +503,8 @@ export function loadConfig(configPath: string): LoadResult {
       globals: globalsValue,
       groupVars,
       passwords,
+      encryptedVars: groupVarsDir.encrypted,
+      encryptedKeys,
       sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },
     },
   };

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
-import type { Diagnostic, Position } from './diagnostics.js';
+import { FloatUserError, type Diagnostic, type Position } from './diagnostics.js';
 import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
 import { VaultValue } from './yaml-values.js';
 
@@ -178,16 +178,13 @@ class Builder {
 
   private alias(node: Node & { source: string }): Sourced {
     const target = this.targets.get(node);
-    if (!target) this.fail('F1042', `alias '*${node.source}' names no anchor before it`, node);
-    if (this.building.has(target)) this.fail('F1041', `alias '*${node.source}' refers to a node that contains it (a cycle)`, node);
+    const name = this.file.decrypted ? 'an alias' : `alias '*${node.source}'`;
+    if (!target) this.fail('F1042', `${name} names no anchor before it`, node);
+    if (this.building.has(target)) this.fail('F1041', `${name} refers to a node that contains it (a cycle)`, node);
     const s = this.build(target);
     this.aliasNodes += this.size(s);
     if (this.aliasNodes > MAX_ALIAS_NODES) {
-      this.fail(
-        'F1040',
-        `aliases expand to more than ${MAX_ALIAS_NODES} nodes (at '*${node.source}'): refused as a resource exhaustion ("billion laughs")`,
-        node,
-      );
+      this.fail('F1040', `aliases expand to more than ${MAX_ALIAS_NODES} nodes (at ${name}): refused as a resource exhaustion ("billion laughs")`, node);
     }
     return s;
   }
@@ -276,6 +273,19 @@ export function toSourced(file: YamlFile, node: Node | null | undefined, diags: 
     if (err instanceof Abort) return undefined;
     throw err;
   }
+}
+
+/**
+ * The value of YAML text decrypted from a vault file (read as Ansible reads it).
+ * A text that does not parse is a FloatUserError naming the file and the
+ * position only: the decrypted content is never shown.
+ */
+export function parseDecryptedYaml(path: string, text: string): unknown {
+  const diags: Diagnostic[] = [];
+  const file = parseYamlText(path, text, diags, { decrypted: true });
+  const s = file && toSourced(file, file.doc.contents, diags);
+  if (!s) throw new FloatUserError(diags);
+  return plain(s);
 }
 
 /**

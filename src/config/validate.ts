@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { at, locate, plain, type Sourced } from './source.js';
 import { suggest } from './suggest.js';
+import { VaultValue } from './yaml-values.js';
 
 type AnySchema = z.ZodType;
 
@@ -60,6 +61,7 @@ function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (Array.isArray(v)) return 'a list';
+  if (v instanceof VaultValue) return 'an encrypted (!vault) value';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${String(v)}`;
 }
@@ -107,7 +109,8 @@ export function validate<S extends AnySchema>(
       });
       continue;
     }
-    const got = present ? describeValue(plain(present)) : 'nothing';
+    // A value decrypted from a vault file is never shown.
+    const got = !present ? 'nothing' : present.file.decrypted ? 'a value from an encrypted file (not shown)' : describeValue(plain(present));
     const message = issue.code === 'invalid_type' ? `expected ${issue.expected}, got ${got}` : `${issue.message} (got ${got})`;
     diags.push({
       code: 'F1002',

@@ -18,8 +18,8 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { FloatUserError } from '../config/diagnostics.js';
+import { parseDecryptedYaml } from '../config/source.js';
 import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
@@ -212,7 +212,7 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
     // Something to issue, or files to check: open the host's keys.
     let hostKeys: Record<string, string> = {};
     if (keysText !== undefined) {
-      const stored = parse(decryptVaultFile(keysPath, codec).toString('utf8')) as HostKeysFile | null;
+      const stored = parseDecryptedYaml(keysPath, decryptVaultFile(keysPath, codec).toString('utf8')) as HostKeysFile | null;
       hostKeys = stored?.float_host_private_keys ?? {};
     }
     const todo: CertRequest[] = [];

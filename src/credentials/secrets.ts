@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parse, parseDocument } from 'yaml';
 import { FloatUserError } from '../config/diagnostics.js';
+import { parseDecryptedYaml } from '../config/source.js';
 import type { PasswordEntry } from '../config/schema/passwords.js';
 import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
@@ -66,13 +67,8 @@ function readSecrets(path: string, codec: VaultCodec): { text: string; values: R
 }
 
 function parseSecrets(path: string, text: string): Record<string, unknown> {
-  let data: unknown;
-  try {
-    // YAML 1.1, as Ansible reads this file (`yes` is a boolean there).
-    data = parse(text, { version: '1.1' }) ?? {};
-  } catch (err) {
-    throw new FloatUserError(`${path}: not valid YAML once decrypted: ${(err as Error).message}`, 'F3001');
-  }
+  // As Ansible reads this file; an error gives the position, never the decrypted text.
+  const data = parseDecryptedYaml(path, text) ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F3001');
   return data as Record<string, unknown>;
 }

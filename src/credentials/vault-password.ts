@@ -21,6 +21,11 @@ function isExecutable(path: string): boolean {
 }
 
 export async function loadVaultPassword(opts: { env?: NodeJS.ProcessEnv; fallbackFile?: string } = {}): Promise<string> {
+  return loadVaultPasswordSync(opts);
+}
+
+/** loadVaultPassword for synchronous callers (the configuration loader, for vault-encrypted group_vars). */
+export function loadVaultPasswordSync(opts: { env?: NodeJS.ProcessEnv; fallbackFile?: string } = {}): string {
   const env = opts.env ?? process.env;
   const file = env.ANSIBLE_VAULT_PASSWORD_FILE ? resolve(env.ANSIBLE_VAULT_PASSWORD_FILE) : opts.fallbackFile;
   if (!file) throw new FloatUserError(`no vault password: ${HOW}`, 'F3001');

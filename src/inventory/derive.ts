@@ -1,5 +1,6 @@
 // Derives the inventory from a model and its schedule: a pipeline of small pure
 // functions, each computing one derived fact. No I/O here.
+import { basename } from 'node:path';
 import { FloatUserError, formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
@@ -486,11 +487,20 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
 
   const groupVars: Inventory['groupVars'] = {};
   const { domain: _d, ...restGlobals } = model.globals;
+  // Variables from vault-encrypted group_vars files stay in those files (copied below, still encrypted).
+  const clear = (g: string, vars: Vars): Vars => {
+    const hidden = new Set(model.encryptedKeys?.[g] ?? []);
+    return hidden.size === 0 ? vars : Object.fromEntries(Object.entries(vars).filter(([k]) => !hidden.has(k)));
+  };
   groupVars.all = {
-    config: { ...restGlobals, domain: model.globals.domain, credentials_dir: model.config.credentials_dir, float_passwords: model.passwords },
+    config: {
+      ...clear('all', { ...restGlobals, domain: model.globals.domain }),
+      credentials_dir: model.config.credentials_dir,
+      float_passwords: model.passwords,
+    },
     float: globalVars(ctx),
   };
-  for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars };
+  for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars: clear(g, vars) };
   groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx), float_public_dns: publicDnsVars(ctx) };
   viewKeys.forEach((k, i) => {
     groupVars[viewGroupName(i)] = { float_dns: { float_host_dns_map: dnsMap(ctx, k ? k.split(',') : []) } };
@@ -498,5 +508,21 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
 
   const hostVarsOut: Inventory['hostVars'] = {};
   for (const h of model.hosts) hostVarsOut[h.name] = hostVars(ctx, h);
-  return { hostGroups: hostGroupsOut, hostVars: hostVarsOut, groupVars };
+  return { hostGroups: hostGroupsOut, hostVars: hostVarsOut, groupVars, files: encryptedVarsFiles(model) };
+}
+
+/**
+ * The operator's vault-encrypted group_vars files, as they are. Their names sort
+ * before float's own files of the group (Ansible reads a group's files in name
+ * order, later ones winning), in the order float read them.
+ */
+function encryptedVarsFiles(model: Model): Record<string, string> {
+  const files: Record<string, string> = {};
+  const count: Record<string, number> = {};
+  for (const f of model.encryptedVars ?? []) {
+    const n = (count[f.group] = (count[f.group] ?? 0) + 1);
+    const base = basename(f.path).replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+    files[`group_vars/${f.group}/00-encrypted-${String(n).padStart(3, '0')}-${base}.yml`] = f.text;
+  }
+  return files;
 }

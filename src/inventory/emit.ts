@@ -44,6 +44,7 @@ export function inventoryFiles(inv: Inventory): Map<string, string> {
   for (const [g, byFile] of Object.entries(inv.groupVars)) {
     for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${g}/${f}.yml`, HEADER + toYaml(vars));
   }
+  for (const [rel, text] of Object.entries(inv.files ?? {})) files.set(rel, text);
   return files;
 }
 

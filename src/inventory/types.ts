@@ -9,6 +9,8 @@ export interface Inventory {
   hostVars: Record<string, Vars>;
   /** group -> file name (without .yml) -> variables. */
   groupVars: Record<string, Record<string, Vars>>;
+  /** Files copied as they are (relative path -> contents): the operator's vault-encrypted group_vars. */
+  files?: Record<string, string>;
 }
 
 /** One credential a host needs, with the X.509 names and addresses of its certificates. */
