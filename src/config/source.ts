@@ -139,6 +139,8 @@ class Builder {
   private readonly building = new Set<Node>();
   private readonly targets = new Map<Node, Node | undefined>();
   private aliasNodes = 0;
+  /** Whether the file has aliases at all: without, there is nothing to share, count or check. */
+  private readonly aliases: boolean;
 
   constructor(
     private readonly file: YamlFile,
@@ -153,6 +155,7 @@ class Builder {
         else if (n.anchor) anchors.set(n.anchor, n);
       },
     });
+    this.aliases = this.targets.size > 0;
   }
 
   private fail(code: Diagnostic['code'], message: string, node: Node | null | undefined): never {
@@ -167,12 +170,18 @@ class Builder {
   build(node: Node | null | undefined): Sourced {
     if (!node) return { kind: 'scalar', file: this.file, node: null, value: null };
     if (isAlias(node)) return this.alias(node);
-    const done = this.built.get(node);
-    if (done) return done;
-    this.building.add(node);
+    // Only an anchored node can be reached twice (through an alias) or be part of a cycle.
+    const shared = this.aliases && !!node.anchor;
+    if (shared) {
+      const done = this.built.get(node);
+      if (done) return done;
+      this.building.add(node);
+    }
     const s = isMap(node) ? this.map(node) : isSeq(node) ? this.seq(node) : this.scalar(node);
-    this.building.delete(node);
-    this.built.set(node, s);
+    if (shared) {
+      this.building.delete(node);
+      this.built.set(node, s);
+    }
     return s;
   }
 
@@ -209,10 +218,12 @@ class Builder {
       const value = this.build(pair.value);
       explicit.set(key, { keyFile: this.file, keyNode: pair.key, value });
     }
-    const entries = new Map([...merged, ...explicit]);
-    for (const e of entries.values()) size += 1 + this.size(e.value);
+    const entries = merged.size > 0 ? new Map([...merged, ...explicit]) : explicit;
     const s: Sourced = { kind: 'map', file: this.file, node, entries };
-    this.sizes.set(s, size);
+    if (this.aliases) {
+      for (const e of entries.values()) size += 1 + this.size(e.value);
+      this.sizes.set(s, size);
+    }
     return s;
   }
 
@@ -234,7 +245,7 @@ class Builder {
     this.checkCollectionTag(node);
     const items = (node as unknown as { items: Node[] }).items.map((n) => this.build(n));
     const s: Sourced = { kind: 'seq', file: this.file, node, items };
-    this.sizes.set(s, items.reduce((n, i) => n + this.size(i), 1));
+    if (this.aliases) this.sizes.set(s, items.reduce((n, i) => n + this.size(i), 1));
     return s;
   }
 

@@ -90,15 +90,21 @@ export function constructBool(text: string): boolean {
  * constructs it. Throws ScalarError for the few PyYAML cannot construct.
  */
 export function resolvePlain(text: string): ScalarValue {
-  // Resolver order for a first character (bool, float, int, null, timestamp): the first match wins.
-  if (BOOL.test(text)) return constructBool(text);
-  if (FLOAT.test(text)) return constructFloat(text);
-  if (INT.test(text)) return constructInt(text);
-  if (NULL.test(text)) return null;
-  if (TIMESTAMP.test(text)) return new YamlTimestamp(text);
-  if (VALUE.test(text)) throw new ScalarError("a plain '=' is a YAML 1.1 value key, which Ansible cannot read: quote it");
+  // PyYAML picks the resolvers by the first character; among them the first match
+  // wins (bool, float, int, null, timestamp). Most text starts with a letter no
+  // resolver takes, and stays a string without a regex run.
+  const c = text.charCodeAt(0);
+  const digit = c >= 48 && c <= 57;
+  if (BOOL_FIRST.has(text[0]) && BOOL.test(text)) return constructBool(text);
+  if ((digit || c === 43 || c === 45 || c === 46) && FLOAT.test(text)) return constructFloat(text);
+  if ((digit || c === 43 || c === 45) && INT.test(text)) return constructInt(text);
+  if ((text === '' || c === 126 || c === 110 || c === 78) && NULL.test(text)) return null;
+  if (digit && TIMESTAMP.test(text)) return new YamlTimestamp(text);
+  if (text === '=') throw new ScalarError("a plain '=' is a YAML 1.1 value key, which Ansible cannot read: quote it");
   return text;
 }
+
+const BOOL_FIRST = new Set('yYnNtTfFoO');
 
 /** Whether PyYAML would read `text`, written as a plain scalar, as anything but this string. */
 export function plainIsNotString(text: string): boolean {
