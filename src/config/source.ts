@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { FloatUserError, type Diagnostic, type Position } from './diagnostics.js';
 import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
-import { VaultValue } from './yaml-values.js';
+import { UnsafeText, VaultValue } from './yaml-values.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -123,7 +123,7 @@ export interface SourcedEntry {
 class Abort extends Error {}
 
 const VAULT_TAGS = new Set(['!vault', '!vault-encrypted']);
-/** Ansible's marker for text that must never be templated; read as the string it holds. */
+/** Ansible's marker for text that must never be templated. */
 const UNSAFE_TAG = '!unsafe';
 const COLLECTION_TAGS = new Set(['tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
 
@@ -257,7 +257,8 @@ class Builder {
     try {
       if (!tag) value = plainScalar ? resolvePlain(text) : text;
       else if (VAULT_TAGS.has(tag)) value = new VaultValue(text);
-      else if (tag === UNSAFE_TAG || tag === '!') value = text;
+      else if (tag === UNSAFE_TAG) value = new UnsafeText(text);
+      else if (tag === '!') value = text;
       else {
         value = constructTagged(tag, text);
         if (value === undefined) this.fail('F1043', `tag '${tag}' is not one Ansible reads`, node);
@@ -313,18 +314,21 @@ export function mergeSourced(base: Sourced, over: Sourced): Sourced {
   return { kind: 'map', file: over.file, node: over.node, entries };
 }
 
-/** The plain JavaScript value of a sourced tree. */
-export function plain(s: Sourced): unknown {
+/**
+ * The plain JavaScript value of a sourced tree. `!unsafe` strings stay
+ * UnsafeText unless `strings` is set (for attributes float reads itself).
+ */
+export function plain(s: Sourced, opts: { strings?: boolean } = {}): unknown {
   switch (s.kind) {
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const [k, e] of s.entries) out[k] = plain(e.value);
+      for (const [k, e] of s.entries) out[k] = plain(e.value, opts);
       return out;
     }
     case 'seq':
-      return s.items.map(plain);
+      return s.items.map((i) => plain(i, opts));
     case 'scalar':
-      return s.value;
+      return opts.strings && s.value instanceof UnsafeText ? s.value.text : s.value;
   }
 }
 

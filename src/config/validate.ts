@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { at, locate, plain, type Sourced } from './source.js';
 import { suggest } from './suggest.js';
-import { VaultValue } from './yaml-values.js';
+import { UnsafeText, VaultValue } from './yaml-values.js';
 
 type AnySchema = z.ZodType;
 
@@ -62,6 +62,7 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (Array.isArray(v)) return 'a list';
   if (v instanceof VaultValue) return 'an encrypted (!vault) value';
+  if (v instanceof UnsafeText) return describeValue(v.text);
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${String(v)}`;
 }
@@ -80,8 +81,17 @@ export function validate<S extends AnySchema>(
   diags: Diagnostic[],
   opts: ValidateOptions = {},
 ): z.infer<S> | undefined {
-  const result = schema.safeParse(plain(source));
-  if (result.success) return result.data as z.infer<S>;
+  const result = schema.safeParse(plain(source, { strings: true }));
+  if (result.success) {
+    // Variables the schema does not know (passed through) keep their `!unsafe` tag.
+    const data = result.data as unknown;
+    if (source.kind === 'map' && typeof data === 'object' && data !== null && !Array.isArray(data)) {
+      const known = new Set(keysAt(schema, []));
+      const out = data as Record<string, unknown>;
+      for (const [k, e] of source.entries) if (!known.has(k) && k in out) out[k] = plain(e.value);
+    }
+    return data as z.infer<S>;
+  }
   const prefix = opts.prefix ?? [];
   for (const issue of result.error.issues) {
     const path = issue.path as PropertyKey[];

@@ -31,3 +31,18 @@ export class YamlTimestamp {
     return this.text;
   }
 }
+
+/**
+ * A string the operator marked `!unsafe`: Ansible never templates it. Kept as
+ * such in free-form variables (group_vars, host variables), and emitted with
+ * its tag; attributes float reads itself take it as the plain string.
+ */
+export class UnsafeText {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
+}

@@ -4,7 +4,7 @@
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
 import { plainIsNotString } from '../config/yaml11.js';
-import { VaultValue, YamlTimestamp } from '../config/yaml-values.js';
+import { UnsafeText, VaultValue, YamlTimestamp } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
@@ -45,6 +45,8 @@ function scalar(v: unknown): string {
   if (typeof v === 'bigint') return v.toString();
   // Read back as the same date or date-time (it was resolved from this very text).
   if (v instanceof YamlTimestamp) return v.text;
+  // Never templated by Ansible, as the operator wrote it.
+  if (v instanceof UnsafeText) return `!unsafe ${quote(v.text)}`;
   const s = String(v);
   return PLAIN.test(s) && !RESERVED.test(s) && !plainIsNotString(s) ? s : quote(s);
 }
@@ -62,7 +64,7 @@ function vault(v: VaultValue, indent: string): string {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp);
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeText);
 
 function emit(v: unknown, indent: string, out: string[]): void {
   // Called for a collection value placed after "key:" or "-" on the previous text.

@@ -100,6 +100,24 @@ describe("operators' encrypted variables", () => {
     expect(vars.host2.inline_secret).toBe('s3cr3t-inline-value');
   });
 
+  it('an !unsafe value stays unsafe: Ansible does not template it (group_vars, hosts.yml group_vars and host variables)', () => {
+    const dir = tree({
+      'group_vars/all/plain.yml': "domain: internal.example.com\ndomain_public: [example.com]\nraw_all: !unsafe '{{ 6 * 7 }}'\ntemplated: '{{ 6 * 7 }}'\n",
+      'hosts.yml':
+        "hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    raw_host: !unsafe '{{ 6 * 7 }}'\n    ansible_user: !unsafe root\ngroup_vars:\n  backend:\n    raw_list: [!unsafe '{{ 6 * 7 }}']\n",
+    });
+    const out = join(dir, 'inventory');
+    const c = compile(join(dir, 'config.yml'), { out });
+    expect(c.plan.model.hosts[0].name).toBe('host1');
+    expect(readFileSync(join(out, 'group_vars/all/config.yml'), 'utf8')).toContain('raw_all: !unsafe "{{ 6 * 7 }}"');
+    expect(ansibleVars(out, dir, ['raw_all', 'templated', 'raw_host', 'raw_list']).host1).toEqual({
+      raw_all: '{{ 6 * 7 }}',
+      templated: '42',
+      raw_host: '{{ 6 * 7 }}',
+      raw_list: ['{{ 6 * 7 }}'],
+    });
+  });
+
   it('a plain file overriding a variable of an encrypted file wins, as in float, in Ansible too', () => {
     const dir = tree({
       'group_vars/all/a.yml': 'domain: internal.example.com\ndomain_public: [example.com]\nshared: from-vault\n',
