@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { at, locate, plain, type Sourced } from './source.js';
 import { suggest } from './suggest.js';
-import { UnsafeText, VaultValue } from './yaml-values.js';
+import { UnsafeText, VaultValue, YamlTimestamp } from './yaml-values.js';
 
 type AnySchema = z.ZodType;
 
@@ -63,6 +63,7 @@ function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v instanceof VaultValue) return 'an encrypted (!vault) value';
   if (v instanceof UnsafeText) return describeValue(v.text);
+  if (v instanceof YamlTimestamp) return `a date ${v.text} (quote it to have a string)`;
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${String(v)}`;
 }

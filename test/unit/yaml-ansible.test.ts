@@ -206,3 +206,11 @@ describe('inline vault values', () => {
     expect(load(out).value).toEqual(value);
   });
 });
+
+describe('messages about typed scalars', () => {
+  it('a date where a string is expected says so', () => {
+    const d = diagnose({ 'services.yml': 'web:\n  scheduling_group: 2001-12-14\n' });
+    expect(d.map((x) => x.at)).toContain('services.yml:2:21 F1002');
+    expect(d.find((x) => x.at === 'services.yml:2:21 F1002')?.message).toContain('a date 2001-12-14 (quote it to have a string)');
+  });
+});
