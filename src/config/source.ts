@@ -213,8 +213,15 @@ class Builder {
         for (const [k, e] of this.mergedEntries(pair.value)) if (!merged.has(k)) merged.set(k, e);
         continue;
       }
-      const keySourced = this.build(pair.key);
-      const key = keySourced.kind === 'scalar' ? String(keySourced.value) : String(pair.key);
+      // A plain `=` key is the string '=' (PyYAML's flatten_mapping); any other key is typed like a value.
+      const valueKey = isScalar(pair.key) && pair.key.type === 'PLAIN' && !pair.key.tag && pair.key.value === '=';
+      const keySourced = valueKey ? undefined : this.build(pair.key);
+      const key = !keySourced ? '=' : keySourced.kind === 'scalar' ? String(keySourced.value) : String(pair.key);
+      if (explicit.has(key)) {
+        // Two spellings of one key as Ansible reads them (`1` and `01`, `yes` and `true`).
+        const what = this.file.decrypted ? 'a key' : `key '${key}'`;
+        this.fail('F1004', `${what} repeated in one mapping (two spellings of the same key as Ansible reads YAML)`, pair.key);
+      }
       const value = this.build(pair.value);
       explicit.set(key, { keyFile: this.file, keyNode: pair.key, value });
     }

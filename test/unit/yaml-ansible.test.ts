@@ -214,3 +214,14 @@ describe('messages about typed scalars', () => {
     expect(d.find((x) => x.at === 'services.yml:2:21 F1002')?.message).toContain('a date 2001-12-14 (quote it to have a string)');
   });
 });
+
+describe('keys as Ansible reads them', () => {
+  it('two spellings of one key are a repeated key; a plain = key is the string =', () => {
+    expect(load('a:\n  1: x\n  01: y\n').diags.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.code} ${d.message}`)).toEqual([
+      "3:3 F1004 key '1' repeated in one mapping (two spellings of the same key as Ansible reads YAML)",
+    ]);
+    expect(load('yes: 1\nTrue: 2\n').diags.map((d) => d.code)).toEqual(['F1004']);
+    expect(load('=: 1\n').value).toEqual({ '=': 1 });
+    expect(pyyaml('- {=: 1}\n')).toEqual([['dict', "{'=': 1}"]]);
+  });
+});
