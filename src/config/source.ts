@@ -263,7 +263,11 @@ class Builder {
     let value: unknown;
     try {
       if (!tag) value = plainScalar ? resolvePlain(text) : text;
-      else if (VAULT_TAGS.has(tag)) value = new VaultValue(text);
+      else if (VAULT_TAGS.has(tag)) {
+        // Ansible would fail only when the variable is used, possibly mid-run.
+        if (!/^\$ANSIBLE_VAULT;[^\n]*\n\s*[0-9a-fA-F]/.test(text.trimStart())) this.fail('F1043', 'a !vault value must be the text ansible-vault encrypt_string writes ($ANSIBLE_VAULT;...)', node);
+        value = new VaultValue(text);
+      }
       else if (tag === UNSAFE_TAG) value = new UnsafeText(text);
       else if (tag === '!') value = text;
       else {

@@ -212,6 +212,8 @@ describe('inline vault values', () => {
     expect(out).toBe('list:\n  - !vault |\n    $ANSIBLE_VAULT;1.1;AES256\n    6566\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n  6364\n');
     // And it reads back as the same vault values.
     expect(load(out).value).toEqual(value);
+    // Not a vault: refused now rather than when Ansible uses the variable.
+    expect(load('a: !vault plain text\n').diags.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.code}`)).toEqual(['1:11 F1043']);
   });
 });
 
