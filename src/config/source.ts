@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { FloatUserError, type Diagnostic, type Position } from './diagnostics.js';
 import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
-import { UnsafeText, VaultValue } from './yaml-values.js';
+import { UnsafeText, VaultValue, YamlFloat } from './yaml-values.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -326,10 +326,12 @@ export function mergeSourced(base: Sourced, over: Sourced): Sourced {
 }
 
 /**
- * The plain JavaScript value of a sourced tree. `!unsafe` strings stay
- * UnsafeText unless `strings` is set (for attributes float reads itself).
+ * The plain JavaScript value of a sourced tree. `!unsafe` strings and integral
+ * floats stay UnsafeText and YamlFloat (so the inventory gives Ansible what it
+ * read) unless `forSchema` is set: attributes float reads itself take the
+ * string and the number.
  */
-export function plain(s: Sourced, opts: { strings?: boolean } = {}): unknown {
+export function plain(s: Sourced, opts: { forSchema?: boolean } = {}): unknown {
   switch (s.kind) {
     case 'map': {
       const out: Record<string, unknown> = {};
@@ -339,7 +341,8 @@ export function plain(s: Sourced, opts: { strings?: boolean } = {}): unknown {
     case 'seq':
       return s.items.map((i) => plain(i, opts));
     case 'scalar':
-      return opts.strings && s.value instanceof UnsafeText ? s.value.text : s.value;
+      if (!opts.forSchema) return s.value;
+      return s.value instanceof UnsafeText ? s.value.text : s.value instanceof YamlFloat ? s.value.value : s.value;
   }
 }
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { at, locate, plain, type Sourced } from './source.js';
 import { suggest } from './suggest.js';
-import { UnsafeText, VaultValue, YamlTimestamp } from './yaml-values.js';
+import { UnsafeText, VaultValue, YamlFloat, YamlTimestamp } from './yaml-values.js';
 
 type AnySchema = z.ZodType;
 
@@ -63,6 +63,7 @@ function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v instanceof VaultValue) return 'an encrypted (!vault) value';
   if (v instanceof UnsafeText) return describeValue(v.text);
+  if (v instanceof YamlFloat) return `number ${String(v)}`;
   if (v instanceof YamlTimestamp) return `a date ${v.text} (quote it to have a string)`;
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${String(v)}`;
@@ -82,7 +83,7 @@ export function validate<S extends AnySchema>(
   diags: Diagnostic[],
   opts: ValidateOptions = {},
 ): z.infer<S> | undefined {
-  const result = schema.safeParse(plain(source, { strings: true }));
+  const result = schema.safeParse(plain(source, { forSchema: true }));
   if (result.success) {
     // Variables the schema does not know (passed through) keep their `!unsafe` tag.
     const data = result.data as unknown;

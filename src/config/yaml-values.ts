@@ -46,3 +46,22 @@ export class UnsafeText {
     return this.text;
   }
 }
+
+/**
+ * A float with an integral value (`1.0`, `8.0`, `1.5e+3`): PyYAML keeps it a
+ * float (templated as "8.0"), which a JavaScript number cannot tell from an
+ * integer. Emitted with its decimal point; attributes float reads itself take
+ * the number.
+ */
+export class YamlFloat {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toString(): string {
+    return Object.is(this.value, -0) ? '-0.0' : Number.isFinite(this.value) && Number.isInteger(this.value) && Math.abs(this.value) < 1e16 ? `${this.value}.0` : String(this.value);
+  }
+  toJSON(): number {
+    return this.value;
+  }
+}

@@ -4,9 +4,9 @@
 // yes/no/true/false/on/off in lower, Capitalised or UPPER case, `1e3` is a
 // string (a float needs a dot, and a signed exponent), `017` is octal and
 // `1:30` is 90 (base 60).
-import { YamlTimestamp } from './yaml-values.js';
+import { YamlFloat, YamlTimestamp } from './yaml-values.js';
 
-export type ScalarValue = string | number | bigint | boolean | null | YamlTimestamp;
+export type ScalarValue = string | number | bigint | boolean | null | YamlTimestamp | YamlFloat;
 
 const BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
 const FLOAT =
@@ -55,6 +55,11 @@ export function constructInt(text: string): number | bigint {
   return narrow(sign * BigInt(value));
 }
 
+/** A float as float reads it: a number, or a YamlFloat when its value is integral (so it stays a float). */
+function float(v: number): number | YamlFloat {
+  return Number.isInteger(v) || Object.is(v, -0) ? new YamlFloat(v) : v;
+}
+
 /** SafeConstructor.construct_yaml_float. */
 export function constructFloat(text: string): number {
   let value = text.replace(/_/g, '').toLowerCase();
@@ -96,7 +101,7 @@ export function resolvePlain(text: string): ScalarValue {
   const c = text.charCodeAt(0);
   const digit = c >= 48 && c <= 57;
   if (BOOL_FIRST.has(text[0]) && BOOL.test(text)) return constructBool(text);
-  if ((digit || c === 43 || c === 45 || c === 46) && FLOAT.test(text)) return constructFloat(text);
+  if ((digit || c === 43 || c === 45 || c === 46) && FLOAT.test(text)) return float(constructFloat(text));
   if ((digit || c === 43 || c === 45) && INT.test(text)) return constructInt(text);
   if ((text === '' || c === 126 || c === 110 || c === 78) && NULL.test(text)) return null;
   if (digit && TIMESTAMP.test(text)) return new YamlTimestamp(text);
@@ -123,7 +128,7 @@ export function constructTagged(tag: string, text: string): ScalarValue | undefi
     case 'tag:yaml.org,2002:int':
       return constructInt(text);
     case 'tag:yaml.org,2002:float':
-      return constructFloat(text);
+      return float(constructFloat(text));
     case 'tag:yaml.org,2002:timestamp':
       if (!TIMESTAMP.test(text)) throw new ScalarError('not a timestamp');
       return new YamlTimestamp(text);

@@ -4,7 +4,7 @@
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
 import { plainIsNotString } from '../config/yaml11.js';
-import { UnsafeText, VaultValue, YamlTimestamp } from '../config/yaml-values.js';
+import { UnsafeText, VaultValue, YamlFloat, YamlTimestamp } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
@@ -45,6 +45,11 @@ function scalar(v: unknown): string {
   if (typeof v === 'bigint') return v.toString();
   // Read back as the same date or date-time (it was resolved from this very text).
   if (v instanceof YamlTimestamp) return v.text;
+  // A float with an integral value keeps its point (number() writes 1e+21 as 1.0e+21 already).
+  if (v instanceof YamlFloat) {
+    const t = number(v.value);
+    return Object.is(v.value, -0) ? '-0.0' : /[.]/.test(t) ? t : `${t}.0`;
+  }
   // Never templated by Ansible, as the operator wrote it.
   if (v instanceof UnsafeText) return `!unsafe ${quote(v.text)}`;
   const s = String(v);
@@ -64,7 +69,7 @@ function vault(v: VaultValue, indent: string): string {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeText);
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeText) && !(v instanceof YamlFloat);
 
 function emit(v: unknown, indent: string, out: string[]): void {
   // Called for a collection value placed after "key:" or "-" on the previous text.

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/config/diagnostics.js';
 import { parseYamlText, plain, toSourced } from '../../src/config/source.js';
-import { VaultValue, YamlTimestamp } from '../../src/config/yaml-values.js';
+import { VaultValue, YamlFloat, YamlTimestamp } from '../../src/config/yaml-values.js';
 import { toYaml } from '../../src/inventory/yaml-emit.js';
 import { diagnose } from '../helpers/diagnose.js';
 
@@ -42,6 +42,7 @@ function describeJs(v: unknown, source: string): [string, unknown] {
   if (typeof v === 'bigint') return ['int', v.toString()];
   if (typeof v === 'string') return ['str', v];
   if (v instanceof YamlTimestamp) return ['timestamp', v.text];
+  if (v instanceof YamlFloat) return ['float', String(v.value)];
   if (typeof v === 'number') {
     // JavaScript has one number type: PyYAML's float is recognised by its spelling.
     const isFloat = /[.]/.test(source) || source.startsWith('!!float') || !Number.isFinite(v);
@@ -74,7 +75,7 @@ const TRICKY = [
   '+.5', '-.5', '1_000.5', '.inf', '-.inf', '+.inf', '.Inf', '.INF', '.iNF', '.nan', '.NaN', '.NAN', '-.nan', '~', 'null', 'Null', 'NULL', 'nULL',
   '2001-12-14', '2001-12-14t21:59:43.10-05:00', '2001-12-14 21:59:43.10 -5', '2001-1-1', '0x1F', '0x1f', '-0x1F', '0X1F', '0b101', '-0b1_0',
   '0B101', '+1', '-1', '1:30', '-1:30', '1:30:00', '1:60', '1:30.5', '190:20:30.15', '9007199254740993', '-123456789012345678901234567890',
-  '0x_1', '1_', '_1', 'a_1', '<<x', '0.1', '123.456e-7', '1,000', '1 000', 'tru', 'nan', 'inf', '0o', '+', '.', '..', '._5', '-x', '=x',
+  '0x_1', '1_', '_1', 'a_1', '8.0', '-0.0', '1.0e+100', '1_0.0_0', '<<x', '0.1', '123.456e-7', '1,000', '1 000', 'tru', 'nan', 'inf', '0o', '+', '.', '..', '._5', '-x', '=x',
 ];
 
 /** The same texts quoted, block-scalar'd, and explicitly tagged: str unless the tag says otherwise. */
@@ -111,14 +112,8 @@ describe('scalars are typed as Ansible (PyYAML) types them', () => {
     const original = pyyaml(text);
     const { value } = load(text);
     // As values, and as strings (the text itself, which must stay a string).
-    // JavaScript has one number type: a float with an integral value (1.0, 1.5e+3) is
-    // written as that integer, the only change (same value, int instead of float).
-    const integral = (d: unknown) => {
-      const [t, v] = d as [string, string];
-      return t === 'float' && /^-?\d+\.0$/.test(v) ? ['int', v.slice(0, -2)] : d;
-    };
     const emitted = toYaml(value);
-    expect(pyyaml(emitted)).toEqual(original.map(integral));
+    expect(pyyaml(emitted)).toEqual(original);
     const asStrings = pyyaml(toYaml(all));
     expect(asStrings).toEqual(all.map((t) => ['str', t]));
     expect((value as unknown[]).filter((v) => v instanceof YamlTimestamp).length).toBe(3);
