@@ -70,6 +70,9 @@ describe("operators' encrypted variables", () => {
     const inline = vault(dir, ['encrypt_string', 's3cr3t-inline-value', '--name', 'inline_secret']);
     expect(inline).toMatch(/^inline_secret: !vault \|\n/);
     writeFileSync(join(dir, 'group_vars/all/plain.yml'), `domain_public: [example.com]\nplain_var: n\n${inline}`);
+    // A host variable, indented under its host in hosts.yml.
+    const hostInline = vault(dir, ['encrypt_string', 'host-only-secret', '--name', 'host_secret']).replace(/^/gm, '    ');
+    writeFileSync(join(dir, 'hosts.yml'), `hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [frontend]\n${hostInline}\n  host2:\n    ips: [10.0.0.2]\n    groups: [backend]\n`);
 
     const out = join(dir, 'inventory');
     const c = compile(join(dir, 'config.yml'), { out });
@@ -80,7 +83,7 @@ describe("operators' encrypted variables", () => {
     // Nothing decrypted on disk: neither the inline value nor the encrypted files' values.
     const files = filesOf(out);
     for (const [rel, text] of files) {
-      for (const secret of ['s3cr3t-inline-value', 'hunter2-all', 'tok-backend-42']) expect(text, `${rel} holds ${secret}`).not.toContain(secret);
+      for (const secret of ['s3cr3t-inline-value', 'hunter2-all', 'tok-backend-42', 'host-only-secret']) expect(text, `${rel} holds ${secret}`).not.toContain(secret);
     }
     expect(files.get('group_vars/all/00-encrypted-001-vault.yml')).toBe(readFileSync(join(dir, 'group_vars/all/vault.yml'), 'utf8'));
     expect(files.get('group_vars/backend/00-encrypted-001-backend.yml')).toBe(readFileSync(join(dir, 'group_vars/backend.yml'), 'utf8'));
@@ -98,6 +101,10 @@ describe("operators' encrypted variables", () => {
     });
     expect(vars.host2["backend_token|default('none')"]).toBe('tok-backend-42');
     expect(vars.host2.inline_secret).toBe('s3cr3t-inline-value');
+    expect(ansibleVars(out, dir, ["host_secret|default('none')"])).toEqual({
+      host1: { "host_secret|default('none')": 'host-only-secret' },
+      host2: { "host_secret|default('none')": 'none' },
+    });
   });
 
   it('an !unsafe value stays unsafe: Ansible does not template it (group_vars, hosts.yml group_vars and host variables)', () => {
