@@ -69,6 +69,14 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** Whether a value holds an `!unsafe` string or an integral float, which schema validation reads as plain. */
+function hasTypedScalar(s: Sourced): boolean {
+  if (s.kind === 'scalar') return s.value instanceof UnsafeText || s.value instanceof YamlFloat;
+  if (s.kind === 'seq') return s.items.some(hasTypedScalar);
+  for (const e of s.entries.values()) if (hasTypedScalar(e.value)) return true;
+  return false;
+}
+
 export interface ValidateOptions {
   /** Path of `source` inside the file's document, prepended to messages (e.g. ["myservice"]). */
   prefix?: readonly PropertyKey[];
@@ -87,10 +95,10 @@ export function validate<S extends AnySchema>(
   if (result.success) {
     // Variables the schema does not know (passed through) keep their `!unsafe` tag.
     const data = result.data as unknown;
-    if (source.kind === 'map' && typeof data === 'object' && data !== null && !Array.isArray(data)) {
-      const known = new Set(keysAt(schema, []));
+    const known = new Set(keysAt(schema, []));
+    if (known.size > 0 && source.kind === 'map' && typeof data === 'object' && data !== null && !Array.isArray(data)) {
       const out = data as Record<string, unknown>;
-      for (const [k, e] of source.entries) if (!known.has(k) && k in out) out[k] = plain(e.value);
+      for (const [k, e] of source.entries) if (!known.has(k) && k in out && hasTypedScalar(e.value)) out[k] = plain(e.value);
     }
     return data as z.infer<S>;
   }

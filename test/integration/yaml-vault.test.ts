@@ -107,9 +107,10 @@ describe("operators' encrypted variables", () => {
     });
   });
 
-  it('an !unsafe value stays unsafe: Ansible does not template it (group_vars, hosts.yml group_vars and host variables)', () => {
+  it('an !unsafe value stays unsafe: Ansible does not template it (group_vars, hosts.yml group_vars and host variables); 8.0 stays a float', () => {
     const dir = tree({
-      'group_vars/all/plain.yml': "domain: internal.example.com\ndomain_public: [example.com]\nraw_all: !unsafe '{{ 6 * 7 }}'\ntemplated: '{{ 6 * 7 }}'\n",
+      'group_vars/all/plain.yml':
+        "domain: internal.example.com\ndomain_public: [example.com]\nraw_all: !unsafe '{{ 6 * 7 }}'\ntemplated: '{{ 6 * 7 }}'\nphp_version: 8.0\n",
       'hosts.yml':
         "hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    raw_host: !unsafe '{{ 6 * 7 }}'\n    ansible_user: !unsafe root\ngroup_vars:\n  backend:\n    raw_list: [!unsafe '{{ 6 * 7 }}']\n",
     });
@@ -117,8 +118,10 @@ describe("operators' encrypted variables", () => {
     const c = compile(join(dir, 'config.yml'), { out });
     expect(c.plan.model.hosts[0].name).toBe('host1');
     expect(readFileSync(join(out, 'group_vars/all/config.yml'), 'utf8')).toContain('raw_all: !unsafe "{{ 6 * 7 }}"');
-    expect(ansibleVars(out, dir, ['raw_all', 'templated', 'raw_host', 'raw_list']).host1).toEqual({
+    expect(ansibleVars(out, dir, ['raw_all', 'templated', 'raw_host', 'raw_list', 'php_version|string']).host1).toEqual({
       raw_all: '{{ 6 * 7 }}',
+      // A float stays a float (it was the int 8 after compile).
+      'php_version|string': '8.0',
       templated: '42',
       raw_host: '{{ 6 * 7 }}',
       raw_list: ['{{ 6 * 7 }}'],
