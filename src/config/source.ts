@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { FloatUserError, type Diagnostic, type Position } from './diagnostics.js';
 import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
-import { UnsafeText, VaultValue, YamlFloat } from './yaml-values.js';
+import { TYPED_KEYS, UnsafeText, VaultValue, YamlFloat, type WithTypedKeys } from './yaml-values.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -117,6 +117,8 @@ export interface SourcedEntry {
   keyFile: YamlFile;
   keyNode: Node | null;
   value: Sourced;
+  /** The key as Ansible types it, when it is not a string (`10`, `yes`, `~`). */
+  typedKey?: unknown;
 }
 
 /** Stops building a file's tree after its first fatal problem (its diagnostic is pushed). */
@@ -217,13 +219,19 @@ class Builder {
       const valueKey = isScalar(pair.key) && pair.key.type === 'PLAIN' && !pair.key.tag && pair.key.value === '=';
       const keySourced = valueKey ? undefined : this.build(pair.key);
       const key = !keySourced ? '=' : keySourced.kind === 'scalar' ? String(keySourced.value) : String(pair.key);
-      if (explicit.has(key)) {
-        // Two spellings of one key as Ansible reads them (`1` and `01`, `yes` and `true`).
+      const k = keySourced?.kind === 'scalar' ? keySourced.value : undefined;
+      const previous = explicit.get(key);
+      if (previous) {
+        // Two spellings of one key as Ansible reads them (`1` and `01`, `yes` and `true`), or a
+        // string and a non-string key with the same text (`"20"` and `20`), which float cannot keep apart.
         const what = this.file.decrypted ? 'a key' : `key '${key}'`;
-        this.fail('F1004', `${what} repeated in one mapping (two spellings of the same key as Ansible reads YAML)`, pair.key);
+        const sameType = typeof previous.typedKey === typeof (typeof k === 'string' ? undefined : k);
+        const why = sameType ? 'two spellings of the same key as Ansible reads YAML' : 'once as a string and once as a number, boolean or null: rename one';
+        this.fail('F1004', `${what} repeated in one mapping (${why})`, pair.key);
       }
       const value = this.build(pair.value);
-      explicit.set(key, { keyFile: this.file, keyNode: pair.key, value });
+      const typed = k !== undefined && typeof k !== 'string' && !(k instanceof VaultValue) ? { typedKey: k } : {};
+      explicit.set(key, { keyFile: this.file, keyNode: pair.key, value, ...typed });
     }
     const entries = merged.size > 0 ? new Map([...merged, ...explicit]) : explicit;
     const s: Sourced = { kind: 'map', file: this.file, node, entries };
@@ -334,8 +342,11 @@ export function mergeSourced(base: Sourced, over: Sourced): Sourced {
 export function plain(s: Sourced, opts: { forSchema?: boolean } = {}): unknown {
   switch (s.kind) {
     case 'map': {
-      const out: Record<string, unknown> = {};
-      for (const [k, e] of s.entries) out[k] = plain(e.value, opts);
+      const out: WithTypedKeys = {};
+      for (const [k, e] of s.entries) {
+        out[k] = plain(e.value, opts);
+        if (!opts.forSchema && 'typedKey' in e) (out[TYPED_KEYS] ??= new Map()).set(k, e.typedKey);
+      }
       return out;
     }
     case 'seq':

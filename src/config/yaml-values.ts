@@ -65,3 +65,13 @@ export class YamlFloat {
     return this.value;
   }
 }
+
+/**
+ * On a plain object built from a YAML mapping: the keys that were not strings
+ * (`10:` is the integer 10 for Ansible, `yes:` the boolean True), as key text ->
+ * typed key. A symbol, so Object.keys and JSON never see it; the emitter writes
+ * these keys back with their type.
+ */
+export const TYPED_KEYS: unique symbol = Symbol('float.typedKeys');
+
+export type WithTypedKeys = Record<string, unknown> & { [TYPED_KEYS]?: Map<string, unknown> };

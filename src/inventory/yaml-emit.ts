@@ -4,7 +4,7 @@
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
 import { plainIsNotString } from '../config/yaml11.js';
-import { UnsafeText, VaultValue, YamlFloat, YamlTimestamp } from '../config/yaml-values.js';
+import { TYPED_KEYS, UnsafeText, VaultValue, YamlFloat, YamlTimestamp, type WithTypedKeys } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
@@ -104,8 +104,11 @@ function emit(v: unknown, indent: string, out: string[]): void {
 
 function mapBody(m: Record<string, unknown>, indent: string, out: string[], firstOnDash: boolean): void {
   const keys = Object.keys(m).sort(byCodePoint);
+  // Keys read from YAML as numbers, booleans or null are written back as such.
+  const typed = (m as WithTypedKeys)[TYPED_KEYS];
   keys.forEach((k, i) => {
-    out.push(i === 0 && firstOnDash ? ` ${scalar(k)}:` : `${indent}${scalar(k)}:`);
+    const key = typed?.has(k) ? scalar(typed.get(k)) : scalar(k);
+    out.push(i === 0 && firstOnDash ? ` ${key}:` : `${indent}${key}:`);
     emit(m[k], indent + '  ', out);
   });
 }

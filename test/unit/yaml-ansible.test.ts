@@ -230,3 +230,19 @@ describe('keys as Ansible reads them', () => {
     expect(pyyaml('- {=: 1}\n')).toEqual([['dict', "{'=': 1}"]]);
   });
 });
+
+describe('non-string keys', () => {
+  it('integer, boolean, null and float keys reach PyYAML with their type, through the loader and the emitter', () => {
+    const text = 'vlans:\n  10: mgmt\n  0x14: users\n  yes: t\n  ~: none\n  3.0: f\n  2.5: h\n  name: s\n  "30": quoted\n';
+    const { value, diags } = load(text);
+    expect(diags).toEqual([]);
+    const keys = (t: string) =>
+      execFileSync(PYTHON, ['-c', 'import sys, yaml; print(sorted(repr(k) for k in yaml.safe_load(sys.stdin.read())["vlans"]))'], { input: t, encoding: 'utf8' }).trim();
+    expect(keys(toYaml(value))).toBe(keys(text));
+    expect(keys(text)).toBe(`["'30'", "'name'", '10', '2.5', '20', '3.0', 'None', 'True']`);
+    // PyYAML's int 20 and string '20' are two keys; float's mappings are keyed by text.
+    expect(load('a:\n  0x14: x\n  "20": y\n').diags.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.code} ${d.message}`)).toEqual([
+      "3:3 F1004 key '20' repeated in one mapping (once as a string and once as a number, boolean or null: rename one)",
+    ]);
+  });
+});
