@@ -16,7 +16,7 @@ export const CODES = {
   F1040: 'aliases expand too far',
   F1041: 'alias cycle',
   F1042: 'alias without an anchor',
-  F1043: 'a scalar or tag Ansible cannot read',
+  F1043: 'unreadable scalar or unsupported tag',
   F1044: 'merge key without a mapping',
   F1045: 'encrypted file cannot be read',
   F2001: 'port conflict between services',

@@ -128,6 +128,7 @@ const VAULT_TAGS = new Set(['!vault', '!vault-encrypted']);
 /** Ansible's marker for text that must never be templated. */
 const UNSAFE_TAG = '!unsafe';
 const COLLECTION_TAGS = new Set(['tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+const SUPPORTED = 'float reads mappings, lists, strings, numbers, booleans, null, dates, !vault and !unsafe (Python-specific types such as !!set or !!binary have no place in an inventory)';
 
 /**
  * Builds the sourced tree of one file. Each node is built once: an alias shares
@@ -201,7 +202,7 @@ class Builder {
   }
 
   private checkCollectionTag(node: Node): void {
-    if (node.tag && !COLLECTION_TAGS.has(node.tag)) this.fail('F1043', `tag '${node.tag}' is not one Ansible reads on a ${isMap(node) ? 'mapping' : 'list'}`, node);
+    if (node.tag && !COLLECTION_TAGS.has(node.tag)) this.fail('F1043', `tag '${node.tag}' on a ${isMap(node) ? 'mapping' : 'list'} is not supported: ${SUPPORTED}`, node);
   }
 
   private map(node: Node): Sourced {
@@ -280,7 +281,7 @@ class Builder {
       else if (tag === '!') value = text;
       else {
         value = constructTagged(tag, text);
-        if (value === undefined) this.fail('F1043', `tag '${tag}' is not one Ansible reads`, node);
+        if (value === undefined) this.fail('F1043', `tag '${tag}' is not supported: ${SUPPORTED}`, node);
       }
     } catch (err) {
       if (!(err instanceof ScalarError)) throw err;
