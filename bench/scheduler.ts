@@ -165,30 +165,34 @@ export interface EventFigures {
   masters: number;
 }
 
-/** The 10 events of each kind on one fleet, measured. */
-export function churn(input: ScheduleInput, schedule: Scheduler = scheduleStable): EventFigures[] {
+/** The 10 events of each kind on one fleet, measured (only the `only`-th of each kind when given). */
+export function churn(input: ScheduleInput, schedule: Scheduler = scheduleStable, only?: number): EventFigures[] {
   const base = schedule(input);
   if (base.errors.length) throw new Error(`generated configuration has errors: ${JSON.stringify(base.errors[0])}`);
   const out: EventFigures[] = EVENT_KINDS.map((kind) => ({ kind, moves: [], floors: [], masters: 0 }));
-  const record = (kind: EventKind, after: ScheduleResult, floor: number, only?: (s: string) => boolean) => {
+  const wanted = (i: number) => only === undefined || only === i;
+  const record = (kind: EventKind, after: ScheduleResult, floor: number, others?: (s: string) => boolean) => {
     const f = out.find((x) => x.kind === kind)!;
-    f.moves.push(moved(base, after, only));
+    f.moves.push(moved(base, after, others));
     f.floors.push(floor);
     if (kind !== 'add host') f.masters += needlessMasterChanges(base, after);
   };
   // Ten new backend hosts, each alone (a different name, so different weights).
   const addFloor = addHostFloor(input, ['backend']);
   for (let i = 0; i < 10; i++) {
+    if (!wanted(i)) continue;
     record('add host', schedule({ ...input, hosts: [...input.hosts, { name: `new-host-${i}`, groups: ['backend'], turndown: false }] }), addFloor);
   }
   // Ten backend hosts (every third), removed from hosts.yml or turned down.
   const victims = input.hosts.filter((h) => h.groups.includes('backend')).filter((_, i) => i % 3 === 0).slice(0, 10);
-  for (const v of victims) {
+  for (const [i, v] of victims.entries()) {
+    if (!wanted(i)) continue;
     const had = instancesOn(base, v.name);
     record('remove host', schedule({ ...input, hosts: input.hosts.filter((h) => h.name !== v.name) }), had);
     record('turn down host', schedule({ ...input, hosts: input.hosts.map((h) => (h.name === v.name ? { ...h, turndown: true } : h)) }), had);
   }
-  for (const extra of NEW_SERVICES) {
+  for (const [i, extra] of NEW_SERVICES.entries()) {
+    if (!wanted(i)) continue;
     record('add service', schedule({ ...input, services: [...input.services, extra] }), 0, (s) => s !== extra.name);
   }
   return out;
@@ -266,6 +270,28 @@ export function invariants(input: ScheduleInput, figures: EventFigures[], schedu
   return out;
 }
 
+/**
+ * Information, not a target: the same events spread over ten fleets of the size
+ * (event i on the fleet generated with seed i + 1). The ten events on one fleet
+ * share its expected loads, so when they sit just below or above the point where
+ * some hosts' bounds step, every event pays for the step; spread over fleets,
+ * the figures show the scheduler's typical churn at that size.
+ */
+export function acrossFleets(numHosts: number, numServices: number, schedule: Scheduler = scheduleStable): string[] {
+  const acc = EVENT_KINDS.map((kind): EventFigures => ({ kind, moves: [], floors: [], masters: 0 }));
+  for (let i = 0; i < 10; i++) {
+    for (const f of churn(generate(numHosts, numServices, i + 1), schedule, i)) {
+      const a = acc.find((x) => x.kind === f.kind)!;
+      a.moves.push(...f.moves);
+      a.floors.push(...f.floors);
+    }
+  }
+  return acc.map((f) => {
+    const [mean, worst] = judge(f);
+    return `${f.kind}: mean ${mean.text.split(' (')[0]}, worst ${worst.text.split(';')[0]}, ${mean.ok && worst.ok ? 'within' : 'outside'} the targets`;
+  });
+}
+
 function speed(numHosts: number, numServices: number): Verdict {
   const input = generate(numHosts, numServices);
   scheduleStable(input); // warm-up
@@ -303,6 +329,7 @@ export async function benchScheduler(): Promise<boolean> {
       print(v);
       ok &&= v.ok;
     }
+    for (const line of acrossFleets(h, s)) console.log(`  info  10 fleets, one event each: ${line}`);
   }
   const v = speed(1000, 200);
   print(v);
