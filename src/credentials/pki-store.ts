@@ -24,7 +24,7 @@ import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
-import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, type CaContext, type KeyPair } from './x509.js';
+import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey, type CaContext, type SigningKey } from './x509.js';
 
 export const RENEW_BEFORE_DAYS = 30;
 /**
@@ -105,10 +105,9 @@ export function checkCaFiles(dir: string): void {
 }
 
 /** The CA's keys, checked against its certificate when there is one. */
-function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): KeyPair {
-  const privateKey = createPrivateKey(decryptVaultFile(p.key, codec));
-  const keys = { privateKey, publicKey: createPublicKey(privateKey) };
-  if (cert && !spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): SigningKey {
+  const keys = signingKey(decryptVaultFile(p.key, codec).toString('utf8'));
+  if (cert && !keys.spki.equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
   return keys;
 }
 
@@ -117,12 +116,13 @@ function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: 
  * certificate (a crash between the two writes, or ca.pem removed) gets a new
  * certificate for the same key.
  */
-function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => KeyPair; renewedFrom?: string } {
+function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => SigningKey; renewedFrom?: string } {
   checkCaFiles(dir);
   const p = caPaths(dir);
   if (!existsSync(p.key)) {
-    const keys = newKeyPair();
-    writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(keys.privateKey)), 0o600);
+    const generated = newKeyPair();
+    writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(generated.pkcs8)), 0o600);
+    const keys = signingKey(generated.pkcs8);
     const pem = createCaCertificate(keys, now);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
@@ -140,7 +140,7 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys, renewedFrom: cert.fingerprint256 };
   }
-  let cached: KeyPair | undefined;
+  let cached: SigningKey | undefined;
   // Decrypting the CA key costs a PBKDF2 run: only when something must be issued.
   const keys = () => {
     cached ??= loadCaKeys(p, codec, cert);
@@ -230,11 +230,11 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
     for (const r of todo) {
       ctx ??= caContext(ca.keys());
       const keys = newKeyPair();
-      const cert = issueCertificate(r, keys.publicKey, ctx, now);
+      const cert = issueCertificate(r, keys.spki, ctx, now);
       // Not flushed one by one (2,000 fsyncs were most of a first issuance): a cert.pem lost
       // in a crash no longer matches the digest in the index, and is re-issued next run.
       writeFileAtomic(certPath(dir, r.id), cert.pem, { mode: 0o644, durable: false });
-      hostKeys[r.id.slice(host.length + 1)] = pkcs8Pem(keys.privateKey);
+      hostKeys[r.id.slice(host.length + 1)] = pkcs8Pem(keys.pkcs8);
       index.certs[r.id] = { request: requestHash(r), notAfter: cert.notAfter.toISOString(), ca: caFp, cert: sha256(cert.pem) };
       issued.push(r.id);
     }
