@@ -28,7 +28,7 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { STAMP_FILE, cachedStamp, ensureRootfs, pruneOldRootfs } from './rootfs.js';
-import { type Cidr, type EnvHost, type EnvSpec, cidrOverlap, formatCidr, netnsName, parseCidr, usedNetworks, validateSpec, vethName } from './spec.js';
+import { type Cidr, type EnvHost, type EnvSpec, cidrOverlap, formatCidr, netnsName, parseCidr, prefixLength, usedNetworks, validateSpec, vethName } from './spec.js';
 import { ensureSshKey, sshOptions } from './ssh-key.js';
 import {
   type Log,
@@ -203,12 +203,12 @@ async function natPresent(name: string, network: string, bridge: string): Promis
 async function setupNetwork(spec: EnvSpec, net: Cidr, state: EnvState, log: Log): Promise<void> {
   const kind = await linkKind(spec.bridge);
   if (kind === undefined) {
-    log(`creating bridge ${spec.bridge} (${spec.gateway}/${net.prefix})`);
+    log(`creating bridge ${spec.bridge} (${spec.gateway}/${prefixLength(net)})`);
     await run('ip', ['link', 'add', 'name', spec.bridge, 'type', 'bridge']);
   } else if (kind !== 'bridge') {
     throw new FloatUserError(`test_env.bridge: ${spec.bridge} already exists on this machine and is not a bridge (${kind || 'a plain interface'})`);
   }
-  await run('ip', ['addr', 'replace', `${spec.gateway}/${net.prefix}`, 'dev', spec.bridge]);
+  await run('ip', ['addr', 'replace', `${spec.gateway}/${prefixLength(net)}`, 'dev', spec.bridge]);
   await run('ip', ['link', 'set', spec.bridge, 'up']);
   if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') {
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
@@ -232,7 +232,7 @@ async function setupHostNetwork(spec: EnvSpec, host: EnvHost, net: Cidr): Promis
   await run('ip', ['link', 'set', veth, 'master', spec.bridge]);
   await run('ip', ['link', 'set', veth, 'up']);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  await run('ip', ['-n', ns, 'addr', 'add', `${host.ip}/${net.prefix}`, 'dev', 'eth0']);
+  await run('ip', ['-n', ns, 'addr', 'add', `${host.ip}/${prefixLength(net)}`, 'dev', 'eth0']);
   await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', ns, 'route', 'add', 'default', 'via', spec.gateway]);
 }
