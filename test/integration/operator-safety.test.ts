@@ -2,7 +2,7 @@
 // user errors naming the file (never "internal error", never silently ignored).
 // Real CLI processes, real tools (openssl).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeVaultCodec } from '../../src/credentials/vault.js';
@@ -124,5 +124,19 @@ describe.skipIf(process.getuid?.() !== 0)('a corrupt test-environment state.json
     expect(r.stderr).toContain('[F3010]');
     expect(r.status).toBe(2);
     expect(existsSync(state)).toBe(true); // not deleted either
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('scripts/demo.mjs', () => {
+  it('stops when create-env fails, instead of going on to boot hosts', () => {
+    // A copy of the script in a scratch root whose .demo is a plain file: create-env
+    // really fails there (it cannot create the directory), and nothing can boot.
+    const root = writeTree({ 'scripts/demo.mjs': readFileSync(join(REPO_ROOT, 'scripts/demo.mjs'), 'utf8'), '.demo': 'not a directory\n' });
+    symlinkSync(join(REPO_ROOT, 'bin'), join(root, 'bin'));
+    symlinkSync(join(REPO_ROOT, 'examples'), join(root, 'examples'));
+    const r = spawnSync(process.execPath, [join(root, 'scripts/demo.mjs')], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toMatch(/demo: float create-env .* failed \(exit [1-9]/);
+    expect(r.stderr).not.toContain('booting the hosts');
+    expect(r.status).not.toBe(0);
   });
 });
