@@ -1,10 +1,12 @@
 // The operator's machine: what float leaves on disk, and that damaged files are
 // user errors naming the file (never "internal error", never silently ignored).
 // Real CLI processes, real tools (openssl).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { makeVaultCodec } from '../../src/credentials/vault.js';
 import { resolvedInventoryDir } from '../../src/inventory/emit.js';
 import { baseTree, REPO_ROOT, writeTree } from '../helpers/tree.js';
@@ -139,4 +141,142 @@ describe.skipIf(process.getuid?.() !== 0)('scripts/demo.mjs', () => {
     expect(r.stderr).not.toContain('booting the hosts');
     expect(r.status).not.toBe(0);
   });
+});
+
+/** A float CLI process, run asynchronously: resolves with its status and output. */
+function floatAsync(args: string[], pwFile?: string): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {
+  const env = { ...process.env };
+  delete env.ANSIBLE_VAULT_PASSWORD_FILE;
+  if (pwFile) env.ANSIBLE_VAULT_PASSWORD_FILE = pwFile;
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/float.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ status: code ?? -1, stdout, stderr, ms: Date.now() - t0 })));
+}
+
+/**
+ * Another process holding the configuration's lock through float's own lock code
+ * (as `float run` does while ansible-playbook runs), until it is killed.
+ */
+async function holdLock(config: string): Promise<ChildProcess> {
+  const script = [
+    `const { withConfigLock } = await import(${JSON.stringify(join(REPO_ROOT, 'src/lock.ts'))});`,
+    "await withConfigLock(process.argv[1], { command: 'float run site.yml' }, () => new Promise(() => { setInterval(() => {}, 1000); process.stdout.write('locked\\n'); }));",
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, config], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && res());
+    child.on('exit', (code) => rej(new Error(`lock holder exited (${code})`)));
+  });
+  return child;
+}
+
+function hosts30(): Record<string, string> {
+  const lines = ['hosts:'];
+  for (let i = 1; i <= 30; i++) lines.push(`  host${i}:`, `    ips: [10.0.1.${i}]`, `    groups: [${i <= 2 ? 'frontend' : 'backend'}]`);
+  return {
+    'hosts.yml': lines.join('\n') + '\n',
+    'services.yml': [
+      `include: ${REPO_ROOT}/services.default.yml`,
+      'web:',
+      '  scheduling_group: backend',
+      '  num_instances: all',
+      '  service_credentials:',
+      '    - {name: web, server_cert_mode: both}',
+      '    - {name: web-worker, enable_server: false}',
+      '',
+    ].join('\n'),
+  };
+}
+
+/** Every certificate in credentials_dir against its private key and the CA; the CA key against ca.pem. */
+function checkPki(root: string): { certs: number } {
+  const x509 = join(root, 'creds/x509');
+  const codec = makeVaultCodec(PASSWORD);
+  const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ type: 'spki', format: 'der' }).toString('hex');
+  const ca = new X509Certificate(readFileSync(join(x509, 'ca.pem')));
+  const caKey = codec.decrypt(readFileSync(join(x509, 'ca_private_key.pem'), 'utf8')).toString('utf8');
+  expect(spki(createPublicKey(caKey)), 'CA key matches ca.pem').toBe(spki(ca.publicKey));
+  let certs = 0;
+  for (const host of readdirSync(x509, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    const keys = (parse(codec.decrypt(readFileSync(join(x509, host.name, 'private_keys.yml'), 'utf8')).toString('utf8')) as {
+      float_host_private_keys: Record<string, string>;
+    }).float_host_private_keys;
+    const certFiles = walkAll(join(x509, host.name)).filter((f) => f.endsWith('/cert.pem'));
+    expect(Object.keys(keys).sort()).toEqual(certFiles.map((f) => f.slice(join(x509, host.name).length + 1, -'/cert.pem'.length)).sort());
+    for (const f of certFiles) {
+      const id = f.slice(join(x509, host.name).length + 1, -'/cert.pem'.length);
+      const cert = new X509Certificate(readFileSync(f));
+      expect(spki(createPublicKey(keys[id])), `${host.name}/${id}: certificate matches its key`).toBe(spki(cert.publicKey));
+      expect(cert.verify(ca.publicKey), `${host.name}/${id}: signed by the CA in ca.pem`).toBe(true);
+      certs++;
+    }
+  }
+  return { certs };
+}
+
+describe('one float process at a time per configuration', () => {
+  it('two concurrent init-credentials on 30 hosts: every certificate matches its key, one secret with one value', async () => {
+    const { root, config, pw } = credsTree(hosts30());
+    const [a, b] = await Promise.all([floatAsync(['init-credentials', '--config', config], pw), floatAsync(['init-credentials', '--config', config], pw)]);
+    expect([a.status, b.status, a.stderr + b.stderr]).toEqual([0, 0, expect.any(String)]);
+    const { certs } = checkPki(root);
+    // 30 host client certificates, 28 backends x (web server + client, web-worker client), the frontends' and acme's.
+    expect(certs).toBeGreaterThan(30 + 28 * 3);
+    // One issued everything, the other found it all current (serialized, not interleaved).
+    const issued = [a, b].map((r) => Number(/certificates: (\d+) issued/.exec(r.stdout)?.[1]));
+    expect(issued.sort((x, y) => x - y)).toEqual([0, certs]);
+    // One value per secret, and the inventory holds that same file.
+    const secretsFile = readFileSync(join(root, 'creds/secrets.yml'), 'utf8');
+    const secrets = parse(makeVaultCodec(PASSWORD).decrypt(secretsFile).toString('utf8')) as Record<string, string>;
+    expect(Object.keys(secrets)).toEqual(['web_db_password']);
+    expect(secretsFile).toBe(readFileSync(join(root, '.float/inventory/group_vars/all/secrets.yml'), 'utf8'));
+    const generated = [a, b].map((r) => /secrets: (\d+) generated/.exec(r.stdout)?.[1]);
+    expect(generated.sort()).toEqual(['0', '1']);
+  }, 120_000);
+
+  it('waits for the holder, naming it, and goes on once the holder is killed: its lock is not left behind', async () => {
+    const { config, pw } = credsTree();
+    const holder = await holdLock(config);
+    const waiting = floatAsync(['init-credentials', '--config', config], pw);
+    await new Promise((r) => setTimeout(r, 4000));
+    holder.kill('SIGKILL');
+    const r = await waiting;
+    expect(r.stderr).toContain(`float: waiting for pid ${holder.pid} (float run site.yml, user `);
+    expect(r.stderr).toContain(`, which holds ${join(dirname(config), '.float/lock')}`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/certificates: [1-9]\d* issued/);
+  }, 60_000);
+
+  it('--no-wait fails at once naming the holder (exit 75, F3012), and writes nothing', async () => {
+    const { root, config, pw } = credsTree({ 'site.yml': '- hosts: all\n  tasks: []\n' });
+    const holder = await holdLock(config);
+    try {
+      for (const args of [['init-credentials'], ['compile'], ['run', join(root, 'site.yml')]]) {
+        const r = await floatAsync([...args, '--config', config, '--no-wait'], pw);
+        expect(r.stderr).toMatch(new RegExp(`is in use by pid ${holder.pid} \\(float run site\\.yml, user \\w+\\) since \\d{4}-\\d\\d-\\d\\dT`));
+        expect(r.stderr).toContain('[F3012]');
+        expect(r.status).toBe(75);
+        expect(r.ms).toBeLessThan(15_000); // no waiting (the CLI's start-up is most of it)
+      }
+      expect(existsSync(join(root, 'creds'))).toBe(false);
+      expect(existsSync(join(root, '.float/inventory'))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('a record left by a killed holder does not block: the next command runs at once', async () => {
+    const { root, config, pw } = credsTree();
+    const holder = await holdLock(config);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.on('exit', r));
+    expect(readFileSync(join(root, '.float/lock'), 'utf8')).toContain(`"pid":${holder.pid}`); // the dead holder's record is still there
+    const r = await floatAsync(['init-credentials', '--config', config, '--no-wait'], pw);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
 });

@@ -23,6 +23,10 @@ describe('float run argument handling', () => {
     expect(parseRunArgs(['-e', 'rollback=true', 'site.yml'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['-e', 'rollback=true'] });
     expect(parseRunArgs(['--extra-vars', '@vars.yml', 'site.yml']).playbook).toBe('site.yml');
   });
+  it('--no-wait is float\'s (the lock), not passed to ansible-playbook', () => {
+    expect(parseRunArgs(['site.yml', '--no-wait', '--check'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['--check'], noWait: true });
+    expect(parseRunArgs(['site.yml']).noWait).toBeUndefined();
+  });
   it('refuses -i: the inventory is always the compiled one', () => {
     expect(() => parseRunArgs(['site.yml', '-i', 'hosts'])).toThrow(FloatUserError);
     expect(() => parseRunArgs(['site.yml', '--inventory=hosts'])).toThrow(/not allowed/);
