@@ -3,11 +3,11 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
-import { gitState } from '../ansible/git.js';
 import { runPlaybook } from '../ansible/run.js';
-import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
+import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import { withConfigLock } from '../lock.js';
+import { gitState, type GitStateResult } from '../core/git.js';
 import { formatCredentialsReport } from '../credentials/index.js';
 import { prepare } from '../prepare.js';
 import type { SetExitCode } from './commands.js';
@@ -85,8 +85,9 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
   for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   process.stderr.write(formatCredentialsReport(prepared.plan.model.config.credentials_dir, prepared.credentials).join('\n') + '\n');
   const configDir = dirname(resolve(parsed.config));
-  const git = gitState(configDir);
-  if (git?.dirty) process.stderr.write(`float: warning: applying ${git.commit.slice(0, 12)} with uncommitted changes\n`);
+  const mode = prepared.plan.model.config.rollback_protection;
+  const rollback = rollbackProtection(mode, mode === 'off' ? undefined : gitState(configDir), configDir);
+  for (const d of rollback.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   const cmd = buildPlaybookCommand({
     floatRoot: FLOAT_ROOT,
     configDir,
@@ -100,8 +101,50 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
       float_node: process.execPath,
       float_config_file: resolve(parsed.config),
       float_config_dir: configDir,
-      ...(git ? { float_config_commit: git.commit, float_config_dirty: git.dirty } : {}),
+      ...rollback.vars,
     },
   });
   return runPlaybook(cmd);
+}
+
+export type RollbackMode = 'auto' | 'required' | 'off';
+
+/**
+ * What rollback protection gets from git: the commit to record and compare on
+ * every host, or why there is none. Never silent: git failing or refusing the
+ * repository (e.g. "detected dubious ownership" when root runs float in another
+ * user's checkout) is a warning, and an error when the configuration says
+ * `rollback_protection: required`.
+ */
+export function rollbackProtection(
+  mode: RollbackMode,
+  git: GitStateResult | undefined,
+  configDir: string,
+): { vars: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  if (mode === 'off' || git === undefined) return { vars: {}, diagnostics: [] };
+  if (git.ok) {
+    const { commit, dirty } = git.state;
+    return {
+      vars: { float_config_commit: commit, float_config_dirty: dirty, float_rollback_protection: mode },
+      diagnostics: dirty ? [{ code: 'F3015', severity: 'warning', message: `applying ${commit.slice(0, 12)} with uncommitted changes` }] : [],
+    };
+  }
+  if (mode === 'required') {
+    throw new FloatUserError(
+      `rollback protection is required (rollback_protection: required in config.yml) but git cannot tell which commit ${configDir} is at: ${git.reason}`,
+      'F3014',
+    );
+  }
+  // Not a repository at all: nothing to protect, nothing to say.
+  if (git.notARepository) return { vars: {}, diagnostics: [] };
+  return {
+    vars: {},
+    diagnostics: [
+      {
+        code: 'F3014',
+        severity: 'warning',
+        message: `rollback protection is off for this run: git cannot read ${configDir}: ${git.reason} (set rollback_protection: required in config.yml to refuse instead)`,
+      },
+    ],
+  };
 }

@@ -33,6 +33,7 @@ export const CODES = {
   F3012: 'configuration locked by another float process',
   F3013: 'cannot take the configuration lock',
   F3014: 'rollback protection unavailable',
+  F3015: 'applying a commit with uncommitted changes',
   F4001: 'environment problem',
 } as const;
 

@@ -1,9 +1,9 @@
 // The operator's machine: what float leaves on disk, and that damaged files are
 // user errors naming the file (never "internal error", never silently ignored).
 // Real CLI processes, real tools (openssl).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -28,8 +28,8 @@ export function credsTree(over: Record<string, string> = {}): { root: string; co
   return { root, config: join(root, 'config.yml'), pw };
 }
 
-export function float(args: string[], pwFile?: string): { status: number; stdout: string; stderr: string } {
-  const env = { ...process.env };
+export function float(args: string[], pwFile?: string, extraEnv: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
+  const env = { ...process.env, ...extraEnv };
   delete env.ANSIBLE_VAULT_PASSWORD_FILE;
   if (pwFile) env.ANSIBLE_VAULT_PASSWORD_FILE = pwFile;
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/float.mjs'), ...args], { encoding: 'utf8', env, input: '' });
@@ -279,4 +279,54 @@ describe('one float process at a time per configuration', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   }, 60_000);
+});
+
+describe.skipIf(process.getuid?.() !== 0)('rollback protection is never turned off silently', () => {
+  const site = [
+    '- hosts: localhost',
+    '  connection: local',
+    '  gather_facts: false',
+    '  tasks:',
+    '    - ansible.builtin.debug: {msg: "applying={{ float_config_commit | default(\'none\') }}"}',
+    '',
+  ].join('\n');
+  // git as root in a checkout another user owns, with no safe.directory anywhere.
+  const gitEnv = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', SUDO_UID: '' };
+  function repo(config: string): { root: string; config: string; pw: string; commit: string } {
+    const t = credsTree({ 'config.yml': config, 'site.yml': site });
+    const git = (...a: string[]) => execFileSync('git', ['-C', t.root, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...a], { encoding: 'utf8', env: { ...process.env, ...gitEnv } }).trim();
+    git('init', '-q');
+    git('add', 'config.yml', 'hosts.yml', 'services.yml', 'passwords.yml', 'group_vars', 'site.yml');
+    git('commit', '-qm', 'config');
+    return { ...t, commit: git('rev-parse', 'HEAD') };
+  }
+  const runIt = (t: { config: string; pw: string; root: string }) => float(['run', '--config', t.config, join(t.root, 'site.yml')], t.pw, gitEnv);
+
+  it('a repository git reads: the commit is applied with protection (control)', () => {
+    const t = repo('plugin: float\ncredentials_dir: creds/\n');
+    const r = runIt(t);
+    expect(r.stderr).not.toContain('F3014');
+    expect(r.stdout).toContain(`applying=${t.commit}`);
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it('git refusing the repository (dubious ownership) is a warning naming the reason', () => {
+    const t = repo('plugin: float\ncredentials_dir: creds/\n');
+    chownSync(t.root, 65534, 65534);
+    chownSync(join(t.root, '.git'), 65534, 65534);
+    const r = runIt(t);
+    expect(r.stderr).toMatch(/warning: rollback protection is off for this run: git cannot read .*dubious ownership.* \[F3014\]/);
+    expect(r.stdout).toContain('applying=none');
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it('with rollback_protection: required, the same run is refused before ansible-playbook starts', () => {
+    const t = repo('plugin: float\ncredentials_dir: creds/\nrollback_protection: required\n');
+    chownSync(t.root, 65534, 65534);
+    chownSync(join(t.root, '.git'), 65534, 65534);
+    const r = runIt(t);
+    expect(r.stderr).toMatch(/error: rollback protection is required .*dubious ownership.* \[F3014\]/);
+    expect(r.stdout).not.toContain('applying=');
+    expect(r.status).toBe(2);
+  }, 120_000);
 });
