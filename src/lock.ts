@@ -9,13 +9,16 @@
 // descriptor this process passes it: the lock belongs to the open file
 // description, so it stays held after flock(1) exits, for as long as this
 // process keeps the file open, and the kernel releases it when this process
-// ends, however it ends. A holder that crashed or was killed leaves no lock to
-// take over. The file itself records who holds it (pid, process start time,
-// command, since when), so a second invocation can name the holder; the pid
-// and start time tell whether that record is current (a pid alone may have
-// been reused by another process).
+// ends, however it ends. A holder that crashed or was killed leaves at most a
+// stale file, which the next command locks at once and takes over. The file
+// records who holds it (pid, process start time, command, since when), so a
+// second invocation can name the holder; the pid and start time tell whether
+// that record is current (a pid alone may have been reused by another
+// process). A holder removes the file before releasing it; whoever then gets
+// the lock on the removed file notices (its inode is no longer the path's) and
+// starts over.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FloatUserError } from './config/diagnostics.js';
@@ -113,25 +116,8 @@ export async function withConfigLock<T>(configPath: string, opts: LockOptions, f
   // No configuration, nothing to protect: fn reports the missing file.
   if (!existsSync(configPath)) return fn();
   const file = lockPath(configPath);
-  let fd: number;
+  const fd = await acquire(file, opts);
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
-  } catch (err) {
-    throw new FloatUserError(`cannot lock the configuration: ${file}: ${(err as Error).message}`, 'F3013');
-  }
-  try {
-    if (flockSync(fd, true) === 'busy') {
-      const holder = currentHolder(file);
-      if (opts.noWait) {
-        throw new ConfigLockedError(
-          `${dirname(dirname(file))} is in use by ${describeHolder(holder)}; not waiting (--no-wait). The lock is ${file}: it is released when that process ends`,
-          'F3012',
-        );
-      }
-      (opts.log ?? ((m) => process.stderr.write(m + '\n')))(`float: waiting for ${describeHolder(holder)}, which holds ${file}`);
-      if ((await flockWait(fd)) !== 'locked') throw new FloatUserError(`cannot lock the configuration: ${file}`, 'F3013');
-    }
     const me: LockHolder = {
       pid: process.pid,
       start: procRef(process.pid)?.start,
@@ -140,15 +126,65 @@ export async function withConfigLock<T>(configPath: string, opts: LockOptions, f
       user: safeUser(),
       host: hostname(),
     };
-    ftruncateSync(fd, 0);
     writeSync(fd, JSON.stringify(me) + '\n', 0);
-    try {
-      return await fn();
-    } finally {
-      ftruncateSync(fd, 0);
-    }
+    return await fn();
   } finally {
+    // Removed while still held, then released: a process waiting on this file finds
+    // it unlinked once it gets the lock, and starts over on a new one (acquire).
+    // Nothing is left behind, so a command that failed wrote nothing.
+    try {
+      unlinkSync(file);
+      rmdirSync(dirname(file)); // .float, when this created it and nothing else is in it
+    } catch {
+      // .float holds the inventory, or another process is creating the lock right now
+    }
     closeSync(fd); // releases the lock
+  }
+}
+
+/** Opens and locks the lock file; returns its descriptor once this process holds it. */
+async function acquire(file: string, opts: LockOptions): Promise<number> {
+  let announced: number | undefined;
+  for (;;) {
+    let fd: number;
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // .float removed by a holder leaving
+      throw new FloatUserError(`cannot lock the configuration: ${file}: ${(err as Error).message}`, 'F3013');
+    }
+    try {
+      if (flockSync(fd, true) === 'busy') {
+        const holder = currentHolder(file);
+        if (opts.noWait) {
+          throw new ConfigLockedError(
+            `${dirname(dirname(file))} is in use by ${describeHolder(holder)}; not waiting (--no-wait). The lock is ${file}: it is released when that process ends`,
+            'F3012',
+          );
+        }
+        if (announced === undefined || (holder && holder.pid !== announced)) {
+          (opts.log ?? ((m) => process.stderr.write(m + '\n')))(`float: waiting for ${describeHolder(holder)}, which holds ${file}`);
+          announced = holder?.pid ?? 0;
+        }
+        if ((await flockWait(fd)) !== 'locked') throw new FloatUserError(`cannot lock the configuration: ${file}`, 'F3013');
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    // Locked: but is it still the file at that path? (The holder before may have removed it.)
+    let same = false;
+    try {
+      same = statSync(file).ino === fstatSync(fd).ino;
+    } catch {
+      // removed
+    }
+    if (same) {
+      ftruncateSync(fd, 0);
+      return fd;
+    }
+    closeSync(fd);
   }
 }
 
