@@ -125,14 +125,55 @@ function hostRoot(spec: EnvSpec, host: string): string {
   return join(hostDir(spec, host), 'root');
 }
 
-function loadState(spec: EnvSpec): EnvState {
+/**
+ * What envUp recorded. Absent: nothing was created. Unreadable or malformed: an
+ * error naming the file, never "nothing": env down would then forget the
+ * processes, mounts and links it must remove.
+ */
+export function loadState(spec: Pick<EnvSpec, 'stateDir' | 'name' | 'bridge' | 'network' | 'gateway'>): EnvState {
+  const file = join(spec.stateDir, 'state.json');
+  let text: string;
   try {
-    const s = JSON.parse(readFileSync(statePath(spec), 'utf8')) as EnvState;
-    s.hosts ??= {};
-    return s;
-  } catch {
-    return { name: spec.name, bridge: spec.bridge, network: spec.network, gateway: spec.gateway, hosts: {} };
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { name: spec.name, bridge: spec.bridge, network: spec.network, gateway: spec.gateway, hosts: {} };
+    }
+    throw new FloatUserError(`cannot read the test environment's state ${file}: ${(err as Error).message}`, 'F3010');
   }
+  const bad = (why: string) =>
+    new FloatUserError(
+      `${file}: ${why}; it records the hosts' processes, mounts and links that env down must remove: repair it, or stop them by hand and delete it`,
+      'F3010',
+    );
+  let s: unknown;
+  try {
+    s = JSON.parse(text);
+  } catch (err) {
+    throw bad(`not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad('expected a JSON object');
+  const o = s as Record<string, unknown>;
+  for (const k of ['name', 'bridge', 'network', 'gateway'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(`"${k}" must be a string`);
+  }
+  const hosts = o.hosts ?? {};
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) throw bad('"hosts" must be an object');
+  for (const [h, hs] of Object.entries(hosts as Record<string, unknown>)) {
+    if (typeof hs !== 'object' || hs === null || Array.isArray(hs)) throw bad(`hosts.${h} must be an object`);
+    const x = hs as Record<string, unknown>;
+    if (x.pid !== undefined && !(Number.isInteger(x.pid) && (x.pid as number) > 0)) throw bad(`hosts.${h}.pid must be a positive integer`);
+    if (x.cgroups !== undefined && !(Array.isArray(x.cgroups) && x.cgroups.every((c) => typeof c === 'string'))) {
+      throw bad(`hosts.${h}.cgroups must be a list of paths`);
+    }
+  }
+  return {
+    name: (o.name as string | undefined) ?? spec.name,
+    bridge: (o.bridge as string | undefined) ?? spec.bridge,
+    network: (o.network as string | undefined) ?? spec.network,
+    gateway: (o.gateway as string | undefined) ?? spec.gateway,
+    hosts: hosts as Record<string, HostState>,
+  };
 }
 
 function saveState(spec: EnvSpec, state: EnvState): void {

@@ -31,6 +31,12 @@ export const configFile = z.strictObject({
   scheduler_seed: z.string().optional(),
   /** Local test environment settings written by `float create-env --local`. */
   test_env: testEnv.optional(),
+  /**
+   * Rollback protection of `float run` (the commit applied to each host is recorded, an older one refused):
+   * `auto` (default) when the configuration is a git repository that git can read, with a warning when git
+   * fails or refuses it; `required` refuses to run without it; `off` never asks git.
+   */
+  rollback_protection: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Extra Ansible roles path (create-env --roles-path). */
   roles_path: z.string().optional(),
 });
