@@ -27,6 +27,7 @@ export const CODES = {
   F2012: 'master elected on a host that does not run the service',
   F2013: 'a secret named twice in the passwords files',
   F2014: 'credential name clash',
+  F2060: 'sign-host-key input problem',
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;
