@@ -28,6 +28,7 @@ export const CODES = {
   F2013: 'a secret named twice in the passwords files',
   F2014: 'credential name clash',
   F2060: 'sign-host-key input problem',
+  F2061: 'a service named like a host',
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;
