@@ -484,7 +484,7 @@ ${LOCAL_PODMAN_VARS}${admins ? `admins:\n  - name: alice\n    ssh_keys: ["${admi
   });
 
   it('container values arrive intact: env with %, $, quotes and spaces; args; a tmpfs path with a space', () => {
-    expect(env!.on('h1', 'podman exec hostile-main printenv HOSTILE').out).toBe(HOSTILE);
+    expect(env!.on('h1', 'podman exec hostile-main /bin/busybox printenv HOSTILE').out).toBe(HOSTILE);
     const cmd = env!.on('h1', "podman inspect --format '{{json .Config.Cmd}}' hostile-main").out;
     expect(JSON.parse(cmd)).toEqual(['/bin/sh', '-c', 'exec sleep 1000000', '50% done', '$HOME']);
     expect(env!.on('h1', "podman exec hostile-main sh -c 'test -d \"/scratch dir\" && echo yes'").out).toBe('yes');
@@ -498,7 +498,7 @@ ${LOCAL_PODMAN_VARS}${admins ? `admins:\n  - name: alice\n    ssh_keys: ["${admi
     expect(r.out).not.toContain(secret(1));
     expect(r.out).not.toContain(secret(2));
     expect(r.out).toMatch(/changed: \[h1\] => \(item=hostile-main\)/);
-    expect(env!.on('h1', 'podman exec hostile-main printenv API_TOKEN').out).toBe(secret(2));
+    expect(env!.on('h1', 'podman exec hostile-main /bin/busybox printenv API_TOKEN').out).toBe(secret(2));
   });
 
   it('a second run changes nothing', () => {
