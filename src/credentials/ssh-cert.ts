@@ -151,6 +151,8 @@ export interface HostCertRequest {
   principals: string[];
   validAfter: Date;
   validBefore: Date;
+  /** The certificate's serial; a random 64-bit number when absent, so each certificate can be revoked alone (a KRL by serial). */
+  serial?: bigint;
 }
 
 /** Splits a public key line into its type and blob, checking that they agree. */
@@ -170,9 +172,18 @@ export function parsePublicKeyLine(line: string): { type: string; blob: Buffer }
   return { type, blob };
 }
 
+/** A random non-zero 64-bit serial (0 is what unnumbered certificates carry). */
+function randomSerial(): bigint {
+  for (;;) {
+    const n = randomBytes(8).readBigUInt64BE();
+    if (n !== 0n) return n;
+  }
+}
+
 /**
  * A host certificate (PROTOCOL.certkeys): the certificate type, a random nonce,
- * the host key's own fields as in its public blob, serial 0, type 2 (host), key
+ * the host key's own fields as in its public blob, a serial (random unless
+ * given, never 0, so one certificate can be revoked by serial), type 2 (host), key
  * id, principals, validity, no options or extensions, the CA key, and the CA's
  * ed25519 signature over all of it. Returns the certificate line.
  */
@@ -185,7 +196,7 @@ export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): st
     str(certType),
     str(randomBytes(32)),
     keyFields,
-    u64(0n),
+    u64(req.serial ?? randomSerial()),
     u32(2),
     str(req.identity),
     str(Buffer.concat(req.principals.map((p) => str(p)))),
