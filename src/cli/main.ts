@@ -28,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     .name('float')
     .description('Compile a float configuration into an Ansible inventory, PKI and secrets, and apply it.')
     .exitOverride()
+    // Options after a command name are the command's (run passes them to ansible-playbook).
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .addHelpText('after', examplesText(['float check', 'float run site.yml', 'float help schedule']));
   let exitCode = 0;

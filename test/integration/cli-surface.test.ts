@@ -91,3 +91,28 @@ describe('float --help', () => {
     expect(float(['help', 'schedule']).out).toBe(float(['schedule', '--help']).out);
   });
 });
+
+describe('float run flags agree with the other commands', () => {
+  // No configuration in the directory: the error names the configuration float read.
+  const runIn = (args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'float-run-flags-'));
+    const r = spawnSync(process.execPath, [FLOAT, 'run', ...args], { cwd: dir, encoding: 'utf8' });
+    return { status: r.status ?? 1, out: r.stdout + r.stderr };
+  };
+  it('-c names the configuration', () => {
+    const r = runIn(['-c', 'elsewhere/config.yml', 'init-credentials']);
+    expect(r.status).toBe(2);
+    expect(r.out).toMatch(/elsewhere\/config\.yml.*\[F1005\]/);
+  });
+  it('after --, -c is ansible-playbook\'s and the configuration stays config.yml', () => {
+    const r = runIn(['init-credentials', '--', '-c', 'local']);
+    expect(r.status).toBe(2);
+    expect(r.out).toMatch(/config\.yml.*\[F1005\]/);
+    expect(r.out).not.toMatch(/local.*\[F1005\]/);
+  });
+  it('after --, -i is still refused', () => {
+    const r = runIn(['init-credentials', '--', '-i', 'hosts']);
+    expect(r.status).toBe(2);
+    expect(r.out).toMatch(/-i is not allowed/);
+  });
+});
