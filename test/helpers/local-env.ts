@@ -28,7 +28,11 @@ export const LOCAL_HOSTS_GROUP_VARS = `group_vars:
     ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 `;
 
-/** Global variables podman needs on this machine's test hosts (see shared notes). */
+/**
+ * Global variables podman needs on local test hosts: ulimits no higher than the
+ * hard limits (a machine without CAP_SYS_RESOURCE cannot raise them, and podman's
+ * defaults ask for more), and runc (crun refuses a hybrid cgroup v1/v2 layout).
+ */
 export const LOCAL_PODMAN_VARS = `float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
 float_podman_runtime: runc
 `;
