@@ -7,16 +7,19 @@ import { importBusyboxImage } from '../../src/env/busybox-image.js';
 import { envUp, sshCommand, type EnvSpec } from '../../src/env/local-hosts.js';
 import { specFromConfig } from '../../src/env/spec.js';
 import { missingTools } from '../../src/env/sys.js';
+import { skipUnlessRequired } from './prerequisites.js';
 import { REPO_ROOT } from './tree.js';
 
 const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
 const missing = missingTools(['systemd-nspawn', 'debootstrap', 'ansible-playbook']);
-/** Why local test hosts cannot run here, or undefined when they can. */
-export const e2eSkipReason: string | undefined = notRoot
-  ? 'not running as root'
-  : missing.length
-    ? `missing ${missing.map((m) => m.tool).join(', ')}`
-    : undefined;
+/**
+ * Why local test hosts cannot run here, or undefined when they can (see
+ * prerequisites.ts: under FLOAT_E2E_REQUIRED=1, importing this fails instead).
+ */
+export const e2eSkipReason: string | undefined = skipUnlessRequired(
+  'the end-to-end tests on local test hosts',
+  notRoot ? 'not running as root' : missing.length ? `missing ${missing.map((m) => `${m.tool} (apt-get install ${m.pkg})`).join(', ')}` : undefined,
+);
 
 const FLOAT = join(REPO_ROOT, 'bin/float.mjs');
 
