@@ -3,7 +3,7 @@
 // an existing deployment can switch to this tool without moving any instance.
 // Every quirk below is upstream's, kept on purpose; see each comment.
 import { byCodePoint } from '../core/compare.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from 'node:zlib';
 import { PyRandom } from './mt19937.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
 
