@@ -40,7 +40,7 @@ describe('float start-up', () => {
     expect(packages.has('tsx')).toBe(false);
     const commandModules = own.filter((m) => m.startsWith('dist/cli/') && m !== 'dist/cli/main.js' && m !== 'dist/cli/commands.js');
     expect(commandModules).toEqual([]);
-    for (const heavy of ['zod', 'yaml', 'ip-num', 'nunjucks', 'execa']) expect(packages.has(heavy), heavy).toBe(false);
+    for (const heavy of ['zod', 'yaml', 'ip-num', 'nunjucks']) expect(packages.has(heavy), heavy).toBe(false);
   });
 
   it('a command loads its own module only', () => {

@@ -106,4 +106,8 @@ describe('running ansible-playbook', () => {
     const dir = writeTree({ 'fail.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.fail:\n        msg: boom\n' });
     expect(await runPlaybook({ file: 'ansible-playbook', args: ['-i', 'localhost,', '-c', 'local', join(dir, 'fail.yml')], env: { ANSIBLE_NOCOLOR: '1' }, cwd: dir })).toBe(2);
   });
+  it('a playbook run ended by a signal exits 128 + its number, as a shell reports it', async () => {
+    const { runPlaybook } = await import('../../src/ansible/run.js');
+    expect(await runPlaybook({ file: 'sh', args: ['-c', 'kill -TERM $$'], env: {}, cwd: '/' })).toBe(143);
+  });
 });
