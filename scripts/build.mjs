@@ -72,8 +72,16 @@ export function build({ force = false, log = (m) => process.stderr.write(`build:
   // Sources edited while tsc ran are newer than the stamp: the next check rebuilds.
   utimesSync(join(tmp, STAMP), started, started);
   const old = join(ROOT, `dist.old-${process.pid}`);
-  if (existsSync(DIST)) renameSync(DIST, old);
-  renameSync(tmp, DIST);
+  try {
+    if (existsSync(DIST)) renameSync(DIST, old);
+    renameSync(tmp, DIST);
+  } catch (err) {
+    // Another build (a second test run in the same checkout) swapped its dist/ in
+    // meanwhile: keep it when it is up to date.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(DIST) && existsSync(old)) renameSync(old, DIST);
+    if (isStale()) throw err;
+  }
   rmSync(old, { recursive: true, force: true });
   return true;
 }
