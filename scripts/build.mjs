@@ -38,8 +38,10 @@ export function isStale(root = ROOT) {
   } catch {
     return true;
   }
+  // A copy shipped without its sources runs its build as it is.
+  if (!existsSync(join(root, 'src'))) return false;
   let src = newest(join(root, 'src'));
-  for (const f of INPUTS) src = Math.max(src, statSync(join(root, f)).mtimeMs);
+  for (const f of INPUTS) if (existsSync(join(root, f))) src = Math.max(src, statSync(join(root, f)).mtimeMs);
   return src > built;
 }
 
