@@ -6,6 +6,14 @@
 // sources through tsx instead: the same behaviour, a slower start.
 import { isStale } from '../scripts/build.mjs';
 
+// A reader that stops early (`float schedule | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 let main;
 if (process.env.FLOAT_FROM_SOURCE !== '1' && !isStale()) {
   ({ main } = await import('../dist/cli/main.js'));

@@ -92,6 +92,15 @@ describe('float --help', () => {
   });
 });
 
+describe('output to a reader that stops early', () => {
+  it('ends quietly, without a stack trace', () => {
+    // `true` exits before float starts writing: every write finds the pipe closed.
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${FLOAT}" --help | true`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('float run flags agree with the other commands', () => {
   // No configuration in the directory: the error names the configuration float read.
   const runIn = (args: string[]) => {
