@@ -89,6 +89,11 @@ export function build({ force = false, log = (m) => process.stderr.write(`build:
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // `npm ci --omit=dev` runs the prepare script without TypeScript: say so, do not fail the install.
+  if (process.env.npm_lifecycle_event === 'prepare' && !existsSync(join(ROOT, 'node_modules', '.bin', 'tsc'))) {
+    process.stderr.write('build: typescript is not installed (development packages omitted?): dist/ not built\n');
+    process.exit(0);
+  }
   try {
     if (!build({ force: process.argv.includes('--force') })) process.stderr.write('build: dist/ is up to date\n');
   } catch (err) {
