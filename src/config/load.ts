@@ -50,6 +50,8 @@ export interface Model {
     services: Sourced;
     hosts: Sourced;
     globals: Sourced;
+    /** Variables of each group (hosts.yml group_vars merged with group_vars/ files), `all` included. */
+    groupVars?: Map<string, Sourced>;
   };
 }
 
@@ -413,7 +415,7 @@ export function loadConfig(configPath: string): LoadResult {
       globals: globalsValue,
       groupVars,
       passwords,
-      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },
+      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource, groupVars: groupVarSources },
     },
   };
 }
