@@ -25,6 +25,7 @@ import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, type CaContext, type KeyPair } from './x509.js';
+import { safeJoin } from '../config/safe-path.js';
 
 export const RENEW_BEFORE_DAYS = 30;
 /**
@@ -73,7 +74,7 @@ export function caPaths(dir: string): { cert: string; key: string } {
 
 /** Where a host's vault-encrypted private keys live. */
 export function hostKeysPath(dir: string, host: string): string {
-  return join(x509Dir(dir), host, 'private_keys.yml');
+  return safeJoin(x509Dir(dir), 'host name', host, 'private_keys.yml');
 }
 
 function requestHash(r: CertRequest): string {
@@ -159,7 +160,7 @@ function readIndex(dir: string): Index {
 }
 
 function certPath(dir: string, id: string): string {
-  return join(x509Dir(dir), id, 'cert.pem');
+  return safeJoin(x509Dir(dir), 'certificate', ...id.split('/'), 'cert.pem');
 }
 
 /** What the index alone says about a certificate: current, or to be issued. */
