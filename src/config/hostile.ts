@@ -4,6 +4,7 @@
 // server_name and location lines, systemd unit lines, podman env files and
 // nftables rules: each is checked here, at load time, against what its
 // destinations accept, with a positioned diagnostic and a stable code.
+import { isIP } from 'node:net';
 import type { Diagnostic, Position } from './diagnostics.js';
 import type { Model } from './load.js';
 import type { Service } from './schema/service.js';
@@ -155,6 +156,9 @@ function checkService(ctx: Ctx, s: Service): void {
   (s.scheduling_groups ?? []).forEach((g, i) => {
     if (!GROUP_NAME.test(g)) err(ctx, 'F1022', `scheduling_groups entry ${shown(g)} is not a group name (letters, digits, '_' and '-')`, pos(['scheduling_groups', i]));
   });
+  s.systemd_services.forEach((u, i) => {
+    if (!UNIT_NAME.test(u)) err(ctx, 'F1027', `systemd_services entry ${shown(u)} is not a systemd unit name (name.service, .timer, .socket, …)`, pos(['systemd_services', i]));
+  });
   s.service_credentials.forEach((c, i) => {
     const group = c.name + CREDENTIALS_GROUP_SUFFIX;
     if (!DNS_LABEL.test(c.name) || group.length > USER_NAME_MAX) {
@@ -244,14 +248,43 @@ function groupKeyPos(ctx: Ctx, g: string, s: Sourced): Position {
   return positionOf(s.file, s.node);
 }
 
+/** An HTTP header name (RFC 9110 token, without what nginx would read as a variable). */
+const HEADER_NAME = /^[A-Za-z0-9!#%&'*+.^_`|~-]+$/;
+/** A redirect target: an http(s) URL nginx reads as one token. */
+const REDIRECT_URL = /^https?:\/\/[^\s"'`;{}\\]+$/;
+/** A systemd unit name. */
+const UNIT_NAME = /^[A-Za-z0-9:_.\\@-]+\.(service|socket|timer|path|mount|target)$/;
+
 function checkGlobals(ctx: Ctx): void {
   const g = ctx.model.globals;
   const gs = ctx.model.sources.globals;
   checkDnsName(ctx, g.domain, 'domain', locate(gs, ['domain']));
   g.domain_public.forEach((d, i) => checkDnsName(ctx, d, 'domain_public entry', locate(gs, ['domain_public', i]), { fqdn: true }));
+  g.static_host_entries.forEach((e, i) => {
+    checkDnsName(ctx, e.host, 'static_host_entries host', locate(gs, ['static_host_entries', i, 'host']), { fqdn: true });
+    if (isIP(e.addr) === 0) err(ctx, 'F1026', `static_host_entries addr ${shown(e.addr)} is not an IP address`, locate(gs, ['static_host_entries', i, 'addr']));
+  });
+  const nginx = (message: string, path: PropertyKey[], key = false) => err(ctx, 'F1025', message, locate(gs, path, { key }));
+  for (const [h, v] of Object.entries(g.nginx_global_custom_headers)) {
+    if (!HEADER_NAME.test(h)) nginx(`nginx_global_custom_headers: ${shown(h)} is not an HTTP header name`, ['nginx_global_custom_headers', h], true);
+    if (/["\\]/.test(v)) nginx(`nginx_global_custom_headers.${h}: ${shown(v)} may not contain '"' or '\\'`, ['nginx_global_custom_headers', h]);
+  }
+  for (const [name, url] of Object.entries(g.nginx_top_level_domain_redirects)) {
+    checkDnsName(ctx, name, 'nginx_top_level_domain_redirects name', locate(gs, ['nginx_top_level_domain_redirects', name], { key: true }));
+    if (!REDIRECT_URL.test(url)) nginx(`nginx_top_level_domain_redirects.${name}: ${shown(url)} is not an http(s) URL without spaces, quotes, ';', '{' or '}'`, ['nginx_top_level_domain_redirects', name]);
+  }
+  for (const key of ['nginx_blocked_user_agents', 'nginx_blocked_urls'] as const) {
+    const list = (g as Record<string, unknown>)[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((v: unknown, i) => {
+      if (typeof v === 'string' && (/"/.test(v) || /\\$/.test(v) || (key === 'nginx_blocked_urls' && /\s/.test(v)))) {
+        nginx(`${key}: ${shown(v)} may not contain '"'${key === 'nginx_blocked_urls' ? ' or spaces' : ''}, nor end with '\\'`, [key, i]);
+      }
+    });
+  }
 }
 
-/** All the checks of configuration strings: F1010-F1023. */
+/** All the checks of configuration strings: F1010-F1027. */
 export function hostileStringChecks(model: Model): Diagnostic[] {
   const ctx: Ctx = { model, out: [] };
   // Services: every value is one line but documentation, nginx snippets and shell commands.

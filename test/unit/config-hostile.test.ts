@@ -200,4 +200,45 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
     expect(r.code).toBe(0);
     expect(r.errors).toEqual([expect.stringMatching(/^services\.yml:7:22: warning: container 'c' runs as root: its egress_policy 'none' cannot hold.* \[F1023\]$/)]);
   });
+
+  it('nginx globals pasted into nginx.conf: header names and values, redirects, blocked patterns: F1025', async () => {
+    const r = await check({
+      'group_vars/all.yml': [
+        'domain: internal.example.com',
+        'domain_public: [example.com]',
+        'nginx_global_custom_headers:',
+        '  "X-A; evil": v',
+        '  X-B: \'v" always; return 302 http://evil; #\'',
+        '  X-Frame-Options: SAMEORIGIN',
+        'nginx_top_level_domain_redirects:',
+        '  "evil com": https://example.com/',
+        '  example.net: "https://example.com/; return 200"',
+        '  example.org: https://www.example.org/',
+        'nginx_blocked_user_agents: [\'bot" 1; "x\', "ok\\\\d+", "end\\\\"]',
+        'nginx_blocked_urls: ["example.com/a b", example.com/private]',
+        '',
+      ].join('\n'),
+    });
+    expect(coded(r)).toEqual([
+      'group_vars/all.yml:4:3 F1025',
+      'group_vars/all.yml:5:8 F1025',
+      'group_vars/all.yml:8:3 F1014',
+      'group_vars/all.yml:9:16 F1025',
+      'group_vars/all.yml:11:29 F1025',
+      'group_vars/all.yml:11:53 F1025',
+      'group_vars/all.yml:12:22 F1025',
+    ]);
+  });
+
+  it('static_host_entries: a DNS name and an IP address (each an /etc/hosts line): F1014, F1026', async () => {
+    const r = await check({
+      'group_vars/all.yml': 'domain: internal.example.com\ndomain_public: [example.com]\nstatic_host_entries:\n  - {host: "a b", addr: 10.0.0.9}\n  - {host: ok.example.com, addr: "10.0.0.9 evil"}\n',
+    });
+    expect(coded(r)).toEqual(['group_vars/all.yml:4:12 F1014', 'group_vars/all.yml:5:34 F1026']);
+  });
+
+  it('systemd_services entries are unit names: F1027', async () => {
+    const r = await check(service('  systemd_services: [web.service, "../../x.service", "a b.service", noext, backup.timer]\n'));
+    expect(coded(r)).toEqual(['services.yml:3:35 F1027', 'services.yml:3:54 F1027', 'services.yml:3:69 F1027']);
+  });
 });
