@@ -1,10 +1,20 @@
 // Hostile strings in the configuration (issue 14): each reproduced injection is
 // now a positioned error with its code, through the real CLI, and nothing is written.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tryPlan } from '../../src/plan.js';
 import { REPO_ROOT, baseTree, writeTree } from '../helpers/tree.js';
+
+/** Every config.yml under a directory. */
+function configsUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) return configsUnder(p);
+    return e === 'config.yml' ? [p] : [];
+  });
+}
 
 interface Run {
   code: number;
@@ -240,5 +250,14 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
   it('systemd_services entries are unit names: F1027', async () => {
     const r = await check(service('  systemd_services: [web.service, "../../x.service", "a b.service", noext, backup.timer]\n'));
     expect(coded(r)).toEqual(['services.yml:3:35 F1027', 'services.yml:3:54 F1027', 'services.yml:3:69 F1027']);
+  });
+
+  it('no false alarms: the example and reference configurations pass every string check', () => {
+    const configs = [...configsUnder(join(REPO_ROOT, 'examples')), ...configsUnder(join(REPO_ROOT, 'test/fixtures'))];
+    expect(configs.length).toBeGreaterThan(5);
+    for (const c of configs) {
+      const found = tryPlan(c).diagnostics.filter((d) => /^F10[1-2]\d$/.test(d.code));
+      expect(found, c).toEqual([]);
+    }
   });
 });
