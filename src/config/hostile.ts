@@ -142,6 +142,12 @@ function checkDnsName(ctx: Ctx, value: string, what: string, pos: Position, opts
 function checkService(ctx: Ctx, s: Service): void {
   const pos = (path: PropertyKey[], key = false) => svcPos(ctx, s.name, path, key);
   const user = SERVICE_USER_PREFIX + s.name;
+  /** An endpoint name, alone and under each public domain (each is a certificate and server name). */
+  const publicName = (name: string, at: Position) => {
+    if (!isDnsName(name)) return checkDnsName(ctx, name, 'public endpoint name', at);
+    const long = ctx.model.globals.domain_public.map((d) => `${name}.${d.replace(/\.$/, '')}`).find((n) => !isDnsName(n, { fqdn: true }));
+    if (long) checkDnsName(ctx, long, 'public endpoint name with its domain', at);
+  };
   if (!DNS_LABEL.test(s.name) || user.length > USER_NAME_MAX) {
     err(
       ctx,
@@ -172,16 +178,17 @@ function checkService(ctx: Ctx, s: Service): void {
     c.extra_san.forEach((san, j) => {
       const at = pos(['service_credentials', i, 'extra_san', j]);
       if (san.includes('*')) err(ctx, 'F1015', `extra_san ${shown(san)}: wildcards are not allowed in service certificates`, at);
+      else if (isDnsName(san)) checkDnsName(ctx, `${san}.${ctx.model.globals.domain}`, 'extra_san with the domain', at);
       else checkDnsName(ctx, san, 'extra_san', at);
     });
   });
   s.public_endpoints.forEach((e, i) => {
-    if (e.name !== undefined) checkDnsName(ctx, e.name, 'public endpoint name', pos(['public_endpoints', i, 'name']));
+    if (e.name !== undefined) publicName(e.name, pos(['public_endpoints', i, 'name']));
     (e.domains ?? []).forEach((d, j) => checkDnsName(ctx, d, 'public endpoint domain', pos(['public_endpoints', i, 'domains', j]), { fqdn: true }));
     if (e.path !== undefined) checkPath(ctx, e.path, pos(['public_endpoints', i, 'path']));
   });
   s.horizontal_endpoints.forEach((e, i) => checkPath(ctx, e.path, pos(['horizontal_endpoints', i, 'path'])));
-  s.public_other_endpoints.forEach((e, i) => checkDnsName(ctx, e.name, 'public endpoint name', pos(['public_other_endpoints', i, 'name'])));
+  s.public_other_endpoints.forEach((e, i) => publicName(e.name, pos(['public_other_endpoints', i, 'name'])));
   s.public_tcp_endpoints.forEach((e, i) => {
     if (!TCP_NAME.test(e.name)) {
       err(ctx, 'F1021', `public TCP endpoint name ${shown(e.name)}: use letters, digits, '_' and '-' (at most 63, starting with a letter or digit)`, pos(['public_tcp_endpoints', i, 'name']));

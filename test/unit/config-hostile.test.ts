@@ -130,6 +130,13 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
     ]);
   });
 
+  it('names too long once the domain is added (253 characters): F1014', async () => {
+    const long = Array.from({ length: 4 }, () => 'a'.repeat(60)).join('.');
+    const r = await check(service(`  public_endpoints:\n    - {name: ${long}, port: 8080}\n  service_credentials:\n    - {name: web, extra_san: [${long}]}\n`));
+    expect(coded(r)).toEqual(['services.yml:4:14 F1014', 'services.yml:6:31 F1014']);
+    expect(r.errors[0]).toContain('with its domain');
+  });
+
   it('extra_san: a wildcard is F1015, a bad name F1014', async () => {
     const r = await check(service('  service_credentials:\n    - name: web\n      extra_san: ["*", "x/y", good-name]\n'));
     expect(coded(r)).toEqual(['services.yml:5:19 F1015', 'services.yml:5:24 F1014']);
