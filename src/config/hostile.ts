@@ -73,7 +73,7 @@ function multilineServicePath(path: readonly PropertyKey[]): boolean {
 /** Host attributes float reads itself; every other host attribute is an Ansible variable and may span lines. */
 const HOST_FIELDS = new Set(['ips', 'ip', 'ip6', 'public_ips', 'public_ip', 'public_ip6', 'groups', 'resolver_mode', 'shard_id']);
 /** Globals that must stay on one line (names, keys written one per line on hosts). */
-const ONE_LINE_GLOBALS = new Set(['domain', 'domain_public', 'admins', 'static_host_entries', 'net_overlays', 'apt_proxy', 'nginx_global_custom_headers', 'nginx_top_level_domain_redirects']);
+const ONE_LINE_GLOBALS = new Set(['domain', 'domain_public', 'admins', 'static_host_entries', 'net_overlays', 'apt_proxy', 'nginx_global_custom_headers', 'nginx_top_level_domain_redirects', 'nginx_blocked_user_agents', 'nginx_blocked_urls']);
 
 function describeChar(s: string, re: RegExp): string {
   const c = re.exec(s)![0];
@@ -93,10 +93,7 @@ function walkStrings(
   path: PropertyKey[],
   oneLine: (path: readonly PropertyKey[]) => boolean,
   out: Diagnostic[],
-  seen: Set<Sourced>,
 ): void {
-  if (seen.has(s)) return; // an alias reused: checked once
-  seen.add(s);
   const check = (value: string, p: readonly PropertyKey[], pos: Position, what: string) => {
     const re = what === 'the key' || oneLine(p) ? CONTROL_OR_BREAK : CONTROL;
     if (!re.test(value)) return;
@@ -111,10 +108,10 @@ function walkStrings(
     for (const [k, e] of s.entries) {
       const p = [...path, k];
       check(k, p, positionOf(e.keyFile, e.keyNode), 'the key');
-      walkStrings(e.value, p, oneLine, out, seen);
+      walkStrings(e.value, p, oneLine, out);
     }
   } else if (s.kind === 'seq') {
-    s.items.forEach((item, i) => walkStrings(item, [...path, i], oneLine, out, seen));
+    s.items.forEach((item, i) => walkStrings(item, [...path, i], oneLine, out));
   } else if (typeof s.value === 'string') {
     check(s.value, path, positionOf(s.file, s.node), 'the value');
   }
@@ -145,7 +142,9 @@ function checkService(ctx: Ctx, s: Service): void {
   /** An endpoint name, alone and under each public domain (each is a certificate and server name). */
   const publicName = (name: string, at: Position) => {
     if (!isDnsName(name)) return checkDnsName(ctx, name, 'public endpoint name', at);
-    const long = ctx.model.globals.domain_public.map((d) => `${name}.${d.replace(/\.$/, '')}`).find((n) => !isDnsName(n, { fqdn: true }));
+    // Domains that are not DNS names are reported on their own.
+    const domains = ctx.model.globals.domain_public.filter((d) => isDnsName(d, { fqdn: true }));
+    const long = domains.map((d) => `${name}.${d.replace(/\.$/, '')}`).find((n) => !isDnsName(n, { fqdn: true }));
     if (long) checkDnsName(ctx, long, 'public endpoint name with its domain', at);
   };
   if (!DNS_LABEL.test(s.name) || user.length > USER_NAME_MAX) {
@@ -178,7 +177,7 @@ function checkService(ctx: Ctx, s: Service): void {
     c.extra_san.forEach((san, j) => {
       const at = pos(['service_credentials', i, 'extra_san', j]);
       if (san.includes('*')) err(ctx, 'F1015', `extra_san ${shown(san)}: wildcards are not allowed in service certificates`, at);
-      else if (isDnsName(san)) checkDnsName(ctx, `${san}.${ctx.model.globals.domain}`, 'extra_san with the domain', at);
+      else if (isDnsName(san) && isDnsName(ctx.model.globals.domain)) checkDnsName(ctx, `${san}.${ctx.model.globals.domain}`, 'extra_san with the domain', at);
       else checkDnsName(ctx, san, 'extra_san', at);
     });
   });
@@ -295,11 +294,11 @@ function checkGlobals(ctx: Ctx): void {
 export function hostileStringChecks(model: Model): Diagnostic[] {
   const ctx: Ctx = { model, out: [] };
   // Services: every value is one line but documentation, nginx snippets and shell commands.
-  walkStrings(model.sources.services, [], (p) => !multilineServicePath(p), ctx.out, new Set());
+  walkStrings(model.sources.services, [], (p) => !multilineServicePath(p), ctx.out);
   // Hosts: the attributes float reads are one line; other host variables belong to Ansible.
-  walkStrings(model.sources.hosts, [], (p) => p[0] === 'hosts' && (HOST_FIELDS.has(String(p[2])) || /^ip_/.test(String(p[2]))), ctx.out, new Set());
-  walkStrings(model.sources.globals, [], (p) => ONE_LINE_GLOBALS.has(String(p[0])), ctx.out, new Set());
-  for (const [g, s] of model.sources.groupVars ?? []) if (g !== 'all') walkStrings(s, [], () => false, ctx.out, new Set());
+  walkStrings(model.sources.hosts, [], (p) => p[0] === 'hosts' && (HOST_FIELDS.has(String(p[2])) || /^ip_/.test(String(p[2]))), ctx.out);
+  walkStrings(model.sources.globals, [], (p) => ONE_LINE_GLOBALS.has(String(p[0])), ctx.out);
+  for (const [g, s] of model.sources.groupVars ?? []) if (g !== 'all') walkStrings(s, [], () => false, ctx.out);
   for (const s of model.services) checkService(ctx, s);
   checkHosts(ctx);
   checkGlobals(ctx);
