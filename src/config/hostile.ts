@@ -293,6 +293,8 @@ function checkGlobals(ctx: Ctx): void {
 /** All the checks of configuration strings: F1010-F1027. */
 export function hostileStringChecks(model: Model): Diagnostic[] {
   const ctx: Ctx = { model, out: [] };
+  // config.yml: file names and settings, all one line.
+  walkStrings(model.sources.config, [], () => true, ctx.out);
   // Services: every value is one line but documentation, nginx snippets and shell commands.
   walkStrings(model.sources.services, [], (p) => !multilineServicePath(p), ctx.out);
   // Hosts: the attributes float reads are one line; other host variables belong to Ansible.

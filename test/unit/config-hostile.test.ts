@@ -203,6 +203,11 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
     expect(coded(r)).toEqual(['group_vars/all.yml:5:16 F1010', 'group_vars/all.yml:7:8 F1010', 'hosts.yml:4:23 F1022', 'hosts.yml:5:11 F1010', 'hosts.yml:7:3 F1022']);
   });
 
+  it('config.yml values are one line: F1010', async () => {
+    const r = await check({ 'config.yml': 'plugin: float\nscheduler_seed: "seed\\nx"\n' });
+    expect(coded(r)).toEqual(['config.yml:2:17 F1010']);
+  });
+
   it('multi-line values where they are meant: extra_nginx_config, annotations, backup commands', async () => {
     const r = await check(
       service(
