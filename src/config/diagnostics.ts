@@ -31,6 +31,7 @@ export const CODES = {
   F1025: 'nginx setting nginx would misread',
   F1026: 'static_host_entries address is not an IP address',
   F1027: 'invalid systemd unit name',
+  F1028: 'invalid dataset or volume name or path',
   F2001: 'port conflict between services',
   F2002: 'duplicate public endpoint',
   F2003: 'unknown scheduling group',

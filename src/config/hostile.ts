@@ -48,6 +48,8 @@ const IMAGE_MAX = 255;
 const ABS_PATH = /^\/[A-Za-z0-9._@+=~/-]*$/;
 const NAMED_VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MOUNT_OPTIONS = /^[A-Za-z0-9,=]+$/;
+/** A name used as a file name: no separators, not hidden. */
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * A DNS name: dot-separated labels, 253 characters at most. `fqdn` names (public
@@ -164,6 +166,13 @@ function checkService(ctx: Ctx, s: Service): void {
   s.systemd_services.forEach((u, i) => {
     if (!UNIT_NAME.test(u)) err(ctx, 'F1027', `systemd_services entry ${shown(u)} is not a systemd unit name (name.service, .timer, .socket, …)`, pos(['systemd_services', i]));
   });
+  // Dataset and volume names become file and LVM names on the hosts; their paths, mount points.
+  for (const kind of ['datasets', 'volumes'] as const) {
+    s[kind].forEach((d, i) => {
+      if (!FILE_NAME.test(d.name)) err(ctx, 'F1028', `${kind} name ${shown(d.name)}: use letters, digits, '_', '.' and '-' (at most 64, not starting with '.' or '-')`, pos([kind, i, 'name']));
+      if (d.path !== undefined && !ABS_PATH.test(d.path)) err(ctx, 'F1028', `${kind} path ${shown(d.path)} is not an absolute path (letters, digits and . _ @ + = ~ - between slashes)`, pos([kind, i, 'path']));
+    });
+  }
   s.service_credentials.forEach((c, i) => {
     const group = c.name + CREDENTIALS_GROUP_SUFFIX;
     if (!DNS_LABEL.test(c.name) || group.length > USER_NAME_MAX) {
@@ -290,7 +299,7 @@ function checkGlobals(ctx: Ctx): void {
   }
 }
 
-/** All the checks of configuration strings: F1010-F1027. */
+/** All the checks of configuration strings: F1010-F1028. */
 export function hostileStringChecks(model: Model): Diagnostic[] {
   const ctx: Ctx = { model, out: [] };
   // config.yml: file names and settings, all one line.

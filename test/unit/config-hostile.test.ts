@@ -203,6 +203,13 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
     expect(coded(r)).toEqual(['group_vars/all.yml:5:16 F1010', 'group_vars/all.yml:7:8 F1010', 'hosts.yml:4:23 F1022', 'hosts.yml:5:11 F1010', 'hosts.yml:7:3 F1022']);
   });
 
+  it('dataset and volume names are file names, their paths absolute: F1028', async () => {
+    const r = await check(
+      service('  datasets:\n    - {name: ../db, path: /var/lib/db}\n    - {name: ok, path: "relative/x"}\n  volumes:\n    - {name: ".hidden", path: /srv/v}\n    - {name: data, path: /srv/data, size: 1G}\n'),
+    );
+    expect(coded(r)).toEqual(['services.yml:4:14 F1028', 'services.yml:5:24 F1028', 'services.yml:7:14 F1028']);
+  });
+
   it('config.yml values are one line: F1010', async () => {
     const r = await check({ 'config.yml': 'plugin: float\nscheduler_seed: "seed\\nx"\n' });
     expect(coded(r)).toEqual(['config.yml:2:17 F1010']);
