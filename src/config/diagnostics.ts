@@ -46,7 +46,15 @@ export const CODES = {
   F2012: 'master elected on a host that does not run the service',
   F2013: 'a secret named twice in the passwords files',
   F2014: 'credential name clash',
+  F2060: 'sign-host-key input problem',
+  F2061: 'a service named like a host',
   F3001: 'credentials problem',
+  F3010: 'test environment state file unreadable or malformed',
+  F3011: 'malformed credentials file',
+  F3012: 'configuration locked by another float process',
+  F3013: 'cannot take the configuration lock',
+  F3014: 'rollback protection unavailable',
+  F3015: 'applying a commit with uncommitted changes',
   F4001: 'environment problem',
 } as const;
 
