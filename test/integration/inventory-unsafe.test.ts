@@ -53,9 +53,9 @@ const PLAYBOOK = (out: string) => `- hosts: host1
     - name: Render the container env files with the role's template
       ansible.builtin.template:
         src: ${REPO_ROOT}/roles/float-base-containers/templates/container.env.j2
-        dest: "${out}/{{ item.tag }}.env"
+        dest: "${out}/{{ item }}.env"
         mode: "0600"
-      loop: "{{ float_enabled_containers }}"
+      loop: "{{ float_enabled_containers | map(attribute='tag') | list }}"
     - name: Write what Ansible sees of the service
       ansible.builtin.copy:
         content: "{{ {'args': services.web.containers[0].args, 'nginx': float_http_endpoints} | to_json }}"
