@@ -3,6 +3,7 @@
 // it never stops at the first error.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 import { isVaultText, vaultDecrypt } from '../credentials/vault.js';
 import { loadVaultPasswordSync } from '../credentials/vault-password.js';
 import { FloatUserError, formatPosition, type Diagnostic, type Position } from './diagnostics.js';
@@ -26,7 +27,7 @@ import {
 import { validate } from './validate.js';
 
 /** Where the bundled files (services.default.yml, playbooks/, roles/) live. */
-export const FLOAT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+export const FLOAT_ROOT = PACKAGE_ROOT;
 
 export interface Model {
   /** Absolute path of config.yml. */
@@ -63,6 +64,8 @@ export interface Model {
     services: Sourced;
     hosts: Sourced;
     globals: Sourced;
+    /** Variables of each group (hosts.yml group_vars merged with group_vars/ files), `all` included. */
+    groupVars?: Map<string, Sourced>;
   };
 }
 
@@ -505,7 +508,7 @@ export function loadConfig(configPath: string, opts: LoadOptions = {}): LoadResu
       passwords,
       encryptedVars: groupVarsDir.encrypted,
       encryptedKeys,
-      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },
+      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource, groupVars: groupVarSources },
     },
   };
 }

@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { FloatUserError, type Diagnostic, type Position } from './diagnostics.js';
 import { constructTagged, resolvePlain, ScalarError } from './yaml11.js';
-import { TYPED_KEYS, UnsafeText, VaultValue, YamlFloat, type WithTypedKeys } from './yaml-values.js';
+import { TYPED_KEYS, UnsafeString, VaultValue, YamlFloat, type WithTypedKeys } from './yaml-values.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -277,7 +277,7 @@ class Builder {
         if (!/^\$ANSIBLE_VAULT;[^\n]*\n\s*[0-9a-fA-F]/.test(text.trimStart())) this.fail('F1043', 'a !vault value must be the text ansible-vault encrypt_string writes ($ANSIBLE_VAULT;...)', node);
         value = new VaultValue(text);
       }
-      else if (tag === UNSAFE_TAG) value = new UnsafeText(text);
+      else if (tag === UNSAFE_TAG) value = new UnsafeString(text);
       else if (tag === '!') value = text;
       else {
         value = constructTagged(tag, text);
@@ -336,7 +336,7 @@ export function mergeSourced(base: Sourced, over: Sourced): Sourced {
 
 /**
  * The plain JavaScript value of a sourced tree. `!unsafe` strings and integral
- * floats stay UnsafeText and YamlFloat (so the inventory gives Ansible what it
+ * floats stay UnsafeString and YamlFloat (so the inventory gives Ansible what it
  * read) unless `forSchema` is set: attributes float reads itself take the
  * string and the number.
  */
@@ -354,7 +354,7 @@ export function plain(s: Sourced, opts: { forSchema?: boolean } = {}): unknown {
       return s.items.map((i) => plain(i, opts));
     case 'scalar':
       if (!opts.forSchema) return s.value;
-      return s.value instanceof UnsafeText ? s.value.text : s.value instanceof YamlFloat ? s.value.value : s.value;
+      return s.value instanceof UnsafeString ? s.value.value : s.value instanceof YamlFloat ? s.value.value : s.value;
   }
 }
 

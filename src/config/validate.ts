@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { at, locate, plain, type Sourced } from './source.js';
 import { suggest } from './suggest.js';
-import { UnsafeText, VaultValue, YamlFloat, YamlTimestamp } from './yaml-values.js';
+import { UnsafeString, VaultValue, YamlFloat, YamlTimestamp } from './yaml-values.js';
 
 type AnySchema = z.ZodType;
 
@@ -62,7 +62,7 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (Array.isArray(v)) return 'a list';
   if (v instanceof VaultValue) return 'an encrypted (!vault) value';
-  if (v instanceof UnsafeText) return describeValue(v.text);
+  if (v instanceof UnsafeString) return describeValue(v.value);
   if (v instanceof YamlFloat) return `number ${String(v)}`;
   if (v instanceof YamlTimestamp) return `a date ${v.text} (quote it to have a string)`;
   if (typeof v === 'object') return 'a mapping';
@@ -71,7 +71,7 @@ function describeValue(v: unknown): string {
 
 /** Whether a value holds an `!unsafe` string or an integral float, which schema validation reads as plain. */
 function hasTypedScalar(s: Sourced): boolean {
-  if (s.kind === 'scalar') return s.value instanceof UnsafeText || s.value instanceof YamlFloat;
+  if (s.kind === 'scalar') return s.value instanceof UnsafeString || s.value instanceof YamlFloat;
   if (s.kind === 'seq') return s.items.some(hasTypedScalar);
   for (const e of s.entries.values()) if (hasTypedScalar(e.value)) return true;
   return false;

@@ -33,17 +33,20 @@ export class YamlTimestamp {
 }
 
 /**
- * A string the operator marked `!unsafe`: Ansible never templates it. Kept as
- * such in free-form variables (group_vars, host variables), and emitted with
- * its tag; attributes float reads itself take it as the plain string.
+ * A string that is data, never a template: written with Ansible's `!unsafe` tag,
+ * so Ansible uses it as it is instead of evaluating `{{ … }}` in it on the
+ * controller. The reader makes one of every value the operator tagged `!unsafe`
+ * (kept in free-form variables; attributes float reads itself take the plain
+ * string); the inventory makes one of configuration strings that are data. It
+ * reads back as the same string (JSON, String()).
  */
-export class UnsafeText {
-  constructor(readonly text: string) {}
+export class UnsafeString {
+  constructor(readonly value: string) {}
   toString(): string {
-    return this.text;
+    return this.value;
   }
   toJSON(): string {
-    return this.text;
+    return this.value;
   }
 }
 

@@ -2,9 +2,9 @@
 // group_vars, ansible.cfg, site.yml, services.yml, passwords.yml, a vault
 // password, and a Vagrantfile or local test host settings). `planEnv` computes
 // the files from the options (randomness passed in); `writeEnv` writes them.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IPv4, IPv4CidrRange } from 'ip-num';
 import nunjucks from 'nunjucks';
 import { parse as parseYamlScalar } from 'yaml';
@@ -12,7 +12,7 @@ import { FloatUserError } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import { toYaml } from '../inventory/emit.js';
 
-const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(dirname(new URL(import.meta.url).pathname), 'templates')), {
+const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(fileURLToPath(new URL('templates', import.meta.url))), {
   autoescape: false,
   trimBlocks: true,
   lstripBlocks: true,
@@ -192,15 +192,6 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
   files.set('.gitignore', '.vault_password\n.float/\n.float-env/\n.vagrant/\n');
   if (o.vagrant || libvirt) files.set('Vagrantfile', templates.render('Vagrantfile.njk', { hosts, ram: o.ram, libvirt }));
   return files;
-}
-
-export function randomNetwork(isFree: (cidr: string) => boolean): string {
-  for (let i = 0; i < 200; i++) {
-    const b = randomBytes(2);
-    const net = `10.${b[0]}.${b[1]}.0/24`;
-    if (isFree(net)) return net;
-  }
-  throw new FloatUserError('could not find a free 10.x.y.0/24 network for the test environment');
 }
 
 /** Writes the files into DIR (built beside it, then moved in); refuses to overwrite an environment. */

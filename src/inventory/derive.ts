@@ -5,11 +5,14 @@ import { FloatUserError, formatPosition as where, type Diagnostic, type Position
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from '../config/schema/service.js';
+import { pathSegment } from '../config/safe-path.js';
 import { locate } from '../config/source.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
 import { publicDnsVars } from './public-dns.js';
+import { serviceData } from './data-strings.js';
+import { dataString } from './yaml-emit.js';
 
 /** Everything the derivations share, computed once. */
 export interface Context {
@@ -77,7 +80,7 @@ export function enrichedServices(ctx: Context): Vars {
   const out: Vars = {};
   for (const s of ctx.model.services) {
     out[s.name] = {
-      ...s,
+      ...serviceData(s),
       group_name: groupName(s.name),
       user: serviceUser(s.name),
       hosts: ctx.schedule.assignments[s.name] ?? [],
@@ -195,7 +198,7 @@ export interface FirewallRule {
   port: number;
   protocols: Array<'tcp' | 'udp'>;
   service: string;
-  /** Why the port is open: ports | public_endpoint | monitoring. */
+  /** Why the port is open: ports | frontends_only | public_endpoint | monitoring. */
   reason: string;
   /** The address set allowed to connect (float_firewall_sets, emitted once for all hosts). */
   sources: SourceSet;
@@ -217,14 +220,24 @@ export function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6
 }
 
 /**
+ * Ports of built-in services that only the frontend hosts may reach: the ACME
+ * export (float-infra-acme) hands out the public certificates with their
+ * private keys, and only the frontends fetch them.
+ */
+const FRONTEND_ONLY_PORTS: Record<string, number[]> = { acme: [5005] };
+
+/**
  * Which sources may reach each port a service exposes on this host. Container
- * ports stay local (nothing opened); `ports` are open to all hosts; endpoint ports
+ * ports stay local (nothing opened); `ports` are open to all hosts (the ACME export to the frontends only); endpoint ports
  * to the frontend hosts; monitoring ports to the hosts running prometheus.
  */
 export function firewallRules(ctx: Context, h: Host): FirewallRule[] {
   const rules: FirewallRule[] = [];
   for (const s of ctx.servicesOnHost.get(h.name)!) {
-    for (const p of s.ports) rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
+    for (const p of s.ports) {
+      if (FRONTEND_ONLY_PORTS[s.name]?.includes(p)) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'frontends_only', sources: 'frontends' });
+      else rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
+    }
     const endpointPorts = new Set([
       ...s.public_endpoints.map((e) => e.port),
       ...s.horizontal_endpoints.map((e) => e.port),
@@ -335,7 +348,7 @@ export function frontendVars(ctx: Context): Vars {
         mode: e.mode,
         autoconfig: e.autoconfig,
         enable_sso_proxy: e.enable_sso_proxy,
-        extra_nginx_config: e.extra_nginx_config ?? '',
+        extra_nginx_config: dataString(e.extra_nginx_config ?? ''),
         skip_acme: s.skip_acme,
       };
       for (const server of endpointServerNames(ctx, e)) {
@@ -430,7 +443,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   }
   vars.float_enabled_services = here.map((s) => s.name);
   vars.float_enabled_containers = here.flatMap((s) =>
-    s.containers.map((c) => ({ service: s.name, tag: containerTag(s.name, c.name), container: c })),
+    s.containers.map((c, i) => ({ service: s.name, tag: containerTag(s.name, c.name), container: serviceData(s).containers[i] })),
   );
   vars.float_enabled_systemd_units = [...new Set(here.flatMap(serviceUnits))].sort(byCodePoint);
   // The names of the overlays this host is on, as upstream float lists them (the
@@ -522,7 +535,7 @@ function encryptedVarsFiles(model: Model): Record<string, string> {
   for (const f of model.encryptedVars ?? []) {
     const n = (count[f.group] = (count[f.group] ?? 0) + 1);
     const base = basename(f.path).replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
-    files[`group_vars/${f.group}/00-encrypted-${String(n).padStart(3, '0')}-${base}.yml`] = f.text;
+    files[`group_vars/${pathSegment(f.group, 'group name')}/00-encrypted-${String(n).padStart(3, '0')}-${base}.yml`] = f.text;
   }
   return files;
 }

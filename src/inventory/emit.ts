@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
+import { pathSegment, within } from '../config/safe-path.js';
 import { byCodePoint } from './names.js';
 import type { Inventory } from './types.js';
 import { toYaml } from './yaml-emit.js';
@@ -40,9 +41,9 @@ export function inventoryFiles(inv: Inventory): Map<string, string> {
   const hosts: Record<string, null> = {};
   for (const h of Object.keys(inv.hostGroups).sort(byCodePoint)) hosts[h] = null;
   files.set('hosts.yml', HEADER + toYaml({ all: { hosts, children } }));
-  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${h}/float.yml`, HEADER + toYaml(vars));
+  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${pathSegment(h, 'host name')}/float.yml`, HEADER + toYaml(vars));
   for (const [g, byFile] of Object.entries(inv.groupVars)) {
-    for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${g}/${f}.yml`, HEADER + toYaml(vars));
+    for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${pathSegment(g, 'group name')}/${f}.yml`, HEADER + toYaml(vars));
   }
   for (const [rel, text] of Object.entries(inv.files ?? {})) files.set(rel, text);
   return files;
@@ -124,16 +125,17 @@ export function emitInventory(inv: Inventory, outDir: string, opts: EmitOptions 
   const link = join(parent, `${version}.link`);
   const old = join(parent, `.${basename(outDir)}.${process.pid}-0`);
   try {
-    mkdirSync(staging);
+    // Owner only (0700/0600): the inventory holds copies of the vault files.
+    mkdirSync(staging, { mode: 0o700 });
     const dirs = new Set<string>([staging]);
     for (const [rel, text] of files) {
-      const p = join(staging, rel);
+      const p = within(staging, rel, 'inventory file');
       const d = dirname(p);
       if (!dirs.has(d)) {
-        mkdirSync(d, { recursive: true });
+        mkdirSync(d, { recursive: true, mode: 0o700 });
         dirs.add(d);
       }
-      writeFileSync(p, text, { mode: 0o644 });
+      writeFileSync(p, text, { mode: 0o600 });
       opts.afterWrite?.(rel);
     }
     symlinkSync(version, link);

@@ -4,7 +4,7 @@
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
 import { plainIsNotString } from '../config/yaml11.js';
-import { TYPED_KEYS, UnsafeText, VaultValue, YamlFloat, YamlTimestamp, type WithTypedKeys } from '../config/yaml-values.js';
+import { TYPED_KEYS, UnsafeString, VaultValue, YamlFloat, YamlTimestamp, type WithTypedKeys } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
@@ -38,8 +38,20 @@ function number(v: number): string {
   return m ? `${m[1]}.${m[2] ?? '0'}e${m[3]}${m[4]}` : s;
 }
 
+export { UnsafeString };
+
+/**
+ * The value to emit for a configuration string that is data: tagged `!unsafe`
+ * when Jinja could read anything in it (it holds a `{`), as it is otherwise
+ * (the same value to Ansible, and the inventory stays readable).
+ */
+export function dataString(s: string): string | UnsafeString {
+  return s.includes('{') ? new UnsafeString(s) : s;
+}
+
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
+  if (v instanceof UnsafeString) return `!unsafe ${quote(v.value)}`;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return number(v);
   if (typeof v === 'bigint') return v.toString();
@@ -50,8 +62,6 @@ function scalar(v: unknown): string {
     const t = number(v.value);
     return Object.is(v.value, -0) ? '-0.0' : /[.]/.test(t) ? t : `${t}.0`;
   }
-  // Never templated by Ansible, as the operator wrote it.
-  if (v instanceof UnsafeText) return `!unsafe ${quote(v.text)}`;
   const s = String(v);
   return PLAIN.test(s) && !RESERVED.test(s) && !plainIsNotString(s) ? s : quote(s);
 }
@@ -69,7 +79,7 @@ function vault(v: VaultValue, indent: string): string {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeText) && !(v instanceof YamlFloat);
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeString) && !(v instanceof YamlFloat);
 
 function emit(v: unknown, indent: string, out: string[]): void {
   // Called for a collection value placed after "key:" or "-" on the previous text.
