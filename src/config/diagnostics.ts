@@ -27,6 +27,9 @@ export const CODES = {
   F2012: 'master elected on a host that does not run the service',
   F2013: 'a secret named twice in the passwords files',
   F2014: 'credential name clash',
+  F2020: 'TLS passthrough name also served over HTTP, or passed through twice',
+  F2021: 'horizontal endpoint path used twice',
+  F2022: 'a name that cannot go into a certificate',
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;
@@ -44,6 +47,11 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   pos?: Position;
+  /**
+   * What the diagnostic is about (a service, host, attribute or public name), so
+   * code compares diagnostics by (code, pos, subject) and never by their text.
+   */
+  subject?: string;
 }
 
 /** FILE:LINE:COL. */

@@ -177,40 +177,79 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
   return out;
 }
 
+/**
+ * What the frontends route, claimed once each: a server name and path (HTTP), a
+ * server name relayed by SNI (TLS passthrough: no HTTP path may share that name),
+ * a horizontal path (served on every name). The inventory derivation builds its
+ * routing maps on the same rules, so a configuration that passes here derives.
+ */
 function checkPublicEndpoints(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const seen = new Map<string, Position>();
+  /** "server path" (HTTP), "server \0tls" (passthrough), "\0horizontal path" -> where claimed. */
+  const claims = new Map<string, { pos: Position; what: string }>();
+  const httpPaths = new Map<string, string[]>(); // server -> HTTP paths claimed
   for (const s of model.services) {
     s.public_endpoints.forEach((e, i) => {
       const path = endpointPath(e.path);
-      const names: Array<{ fqdn: string; at: PropertyKey[] }> = [
+      const written: Array<{ fqdn: string; at: PropertyKey[] }> = [
         // A short name is served under every public domain, so compare full names.
         ...(e.name ? model.globals.domain_public.map((d) => ({ fqdn: `${e.name}.${d}`, at: ['name'] })) : []),
         ...(e.domains ?? []).map((d, j) => ({ fqdn: d, at: ['domains', j] })),
       ];
-      if (names.length === 0) {
+      if (written.length === 0) {
         out.push({
           code: 'F1003',
           severity: 'error',
           message: `service '${s.name}': public endpoint needs a 'name' or 'domains'`,
           pos: svcPos(model, s.name, ['public_endpoints', i]),
+          subject: s.name,
         });
       }
+      const passthrough = e.mode === 'tls-passthrough';
+      const done = new Set<string>(); // a name written twice in one endpoint is one name
       const reported = new Set<string>(); // one error per written name, not per public domain
-      for (const n of names) {
-        const key = `${n.fqdn} ${path}`;
+      for (const n of written) {
+        if (done.has(n.fqdn)) continue;
+        done.add(n.fqdn);
         const pos = svcPos(model, s.name, ['public_endpoints', i, ...n.at]);
-        const prev = seen.get(key);
-        if (prev && !reported.has(where(pos))) {
-          reported.add(where(pos));
+        const key = passthrough ? `${n.fqdn} \u0000tls` : `${n.fqdn} ${path}`;
+        const conflicts = passthrough ? (httpPaths.get(n.fqdn) ?? []).map((p) => `${n.fqdn} ${p}`) : [`${n.fqdn} \u0000tls`];
+        const prevKey = [key, ...conflicts].find((k) => claims.has(k));
+        if (prevKey === undefined) {
+          claims.set(key, { pos, what: passthrough ? 'TLS passthrough' : `path '${path}'` });
+          if (!passthrough) httpPaths.set(n.fqdn, [...(httpPaths.get(n.fqdn) ?? []), path]);
+          continue;
+        }
+        if (reported.has(where(pos))) continue;
+        reported.add(where(pos));
+        const prev = claims.get(prevKey)!;
+        if (!passthrough && prevKey === key) {
+          out.push({ code: 'F2002', severity: 'error', message: `public endpoint '${n.fqdn}' path '${path}' is already defined at ${where(prev.pos)}`, pos, subject: n.fqdn });
+        } else {
+          const mine = passthrough ? 'TLS passthrough' : `path '${path}'`;
           out.push({
-            code: 'F2002',
+            code: 'F2020',
             severity: 'error',
-            message: `public endpoint '${n.fqdn}' path '${path}' is already defined at ${where(prev)}`,
+            message: `public endpoint '${n.fqdn}' (${mine}) clashes with ${prev.what} at ${where(prev.pos)}: a name relayed by TLS passthrough is served by one backend and cannot also be served over HTTP or passed through twice`,
             pos,
+            subject: n.fqdn,
           });
-        } else if (!prev) seen.set(key, pos);
+        }
       }
+    });
+    s.horizontal_endpoints.forEach((e, i) => {
+      const key = `\u0000horizontal ${e.path}`;
+      const pos = svcPos(model, s.name, ['horizontal_endpoints', i, 'path']);
+      const prev = claims.get(key);
+      if (prev) {
+        out.push({
+          code: 'F2021',
+          severity: 'error',
+          message: `horizontal endpoint path '${e.path}' is already defined at ${where(prev.pos)}; one path on every public name goes to one service`,
+          pos,
+          subject: e.path,
+        });
+      } else claims.set(key, { pos, what: 'horizontal endpoint' });
     });
   }
   const tcp = new Map<number, { svc: string; pos: Position }>();
@@ -362,6 +401,40 @@ function addressPaths(hosts: Sourced, host: string, list: 'ips' | 'public_ips'):
     .map((k) => [...base, k]);
 }
 
+/** What a certificate's dNSName (an IA5String) may hold: printable ASCII, no spaces (IDNs as xn-- A-labels). */
+const CERT_NAME = /^[\x21-\x7e]+$/;
+
+/**
+ * Every name that goes into an internal certificate (credential names, extra_san,
+ * host names, shard ids, the internal domain) must be writable in one, or
+ * issuing it would fail halfway through init-credentials.
+ */
+function checkCertificateNames(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const bad = (value: string, what: string, pos: Position) =>
+    out.push({
+      code: 'F2022',
+      severity: 'error',
+      message: `${what} ${JSON.stringify(value)} cannot be a certificate name: use printable ASCII without spaces (internationalised names as xn-- A-labels)`,
+      pos,
+      subject: value,
+    });
+  if (!CERT_NAME.test(model.globals.domain)) bad(model.globals.domain, "the internal 'domain'", locate(model.sources.globals, ['domain']));
+  for (const h of model.hosts) {
+    if (!CERT_NAME.test(h.name)) bad(h.name, 'host name', hostPos(model, h.name, [], true));
+    if (h.shard_id !== undefined && !CERT_NAME.test(h.shard_id)) bad(h.shard_id, `shard_id of host '${h.name}'`, hostPos(model, h.name, ['shard_id']));
+  }
+  for (const s of model.services) {
+    s.service_credentials.forEach((c, i) => {
+      if (!CERT_NAME.test(c.name)) bad(c.name, `credential name of service '${s.name}'`, svcPos(model, s.name, ['service_credentials', i, 'name']));
+      c.extra_san.forEach((x, j) => {
+        if (!CERT_NAME.test(x)) bad(x, `extra_san of credential '${c.name}'`, svcPos(model, s.name, ['service_credentials', i, 'extra_san', j]));
+      });
+    });
+  }
+  return out;
+}
+
 /** All semantic checks. */
 export function semanticChecks(model: Model): Diagnostic[] {
   const groups = knownGroups(model);
@@ -373,5 +446,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),
+    ...checkCertificateNames(model),
   ];
 }
