@@ -30,6 +30,7 @@ export const CODES = {
   F2020: 'TLS passthrough name also served over HTTP, or passed through twice',
   F2021: 'horizontal endpoint path used twice',
   F2022: 'a name that cannot go into a certificate',
+  F2023: "public endpoints without float's built-in services",
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;

@@ -435,6 +435,48 @@ function checkCertificateNames(model: Model): Diagnostic[] {
   return out;
 }
 
+/** The built-in services every public name needs (services.default.yml). */
+export const BUILTIN_SERVICES_FILE = 'services.default.yml';
+
+/**
+ * Public endpoints are served by the built-in `frontend` service (nginx, haproxy,
+ * public DNS) and, outside testing, their certificates come from the built-in
+ * `acme` service: without them float run would fail halfway (no frontend hosts,
+ * no frontend-credentials group). Pointed at each service's first endpoint.
+ */
+function checkBuiltinServices(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const names = new Set(model.services.map((s) => s.name));
+  const include = `include float's ${BUILTIN_SERVICES_FILE} from your services file (include: [/path/to/float/${BUILTIN_SERVICES_FILE}])`;
+  const kinds = ['public_endpoints', 'public_tcp_endpoints', 'public_other_endpoints', 'horizontal_endpoints'] as const;
+  let needsAcme: { svc: Service; kind: string } | undefined;
+  for (const s of model.services) {
+    const kind = kinds.find((k) => s[k].length > 0);
+    if (!kind) continue;
+    if (!s.skip_acme && (s.public_endpoints.some((e) => e.mode !== 'tls-passthrough') || s.public_other_endpoints.length > 0)) {
+      needsAcme ??= { svc: s, kind: s.public_endpoints.length > 0 ? 'public_endpoints' : 'public_other_endpoints' };
+    }
+    if (names.has('frontend')) continue;
+    out.push({
+      code: 'F2023',
+      severity: 'error',
+      message: `service '${s.name}' has ${kind}, but no service 'frontend' serves them: ${include}`,
+      pos: svcPos(model, s.name, [kind, 0]),
+      subject: 'frontend',
+    });
+  }
+  if (needsAcme && names.has('frontend') && !names.has('acme') && model.globals.testing === false) {
+    out.push({
+      code: 'F2023',
+      severity: 'error',
+      message: `service '${needsAcme.svc.name}' has ${needsAcme.kind} that need public certificates (testing: false), but no service 'acme' obtains them: ${include}`,
+      pos: svcPos(model, needsAcme.svc.name, [needsAcme.kind, 0]),
+      subject: 'acme',
+    });
+  }
+  return out;
+}
+
 /** All semantic checks. */
 export function semanticChecks(model: Model): Diagnostic[] {
   const groups = knownGroups(model);
@@ -447,5 +489,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkDatasets(model),
     ...checkAddresses(model),
     ...checkCertificateNames(model),
+    ...checkBuiltinServices(model),
   ];
 }

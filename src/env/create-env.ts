@@ -32,6 +32,8 @@ export interface CreateEnvOptions {
   /** Internal domain (domain). */
   infraDomain: string;
   services: string[];
+  /** Include float's built-in services (services.default.yml) before `services`; default true. */
+  builtinServices?: boolean;
   passwords: string[];
   playbooks: string[];
   rolesPath?: string;
@@ -164,6 +166,10 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
       retry_files_enabled: 'False',
       force_handlers: 'True',
       interpreter_python: 'auto_silent',
+      // The same file config.yml names: ad-hoc ansible and ansible-inventory run
+      // from DIR decrypt the inventory's vaulted variables with it. Ansible reads a
+      // relative path here relative to this ansible.cfg.
+      vault_password_file: '.vault_password',
       ...(rolesPath ? { roles_path: rolesPath } : {}),
     },
     ssh_connection: { pipelining: 'True' },
@@ -184,7 +190,10 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
       playbooks: o.playbooks.map((p) => pathFor(dir, o.cwd, p)),
     }),
   );
-  const services = o.services.length ? o.services.map((p) => pathFor(dir, o.cwd, p)) : [join(FLOAT_ROOT, 'services.default.yml')];
+  // The built-in services (frontend, acme) serve every public endpoint: included
+  // first, so the operator's files can override them, unless asked not to.
+  const builtin = o.builtinServices === false ? [] : [join(FLOAT_ROOT, 'services.default.yml')];
+  const services = [...builtin, ...o.services.map((p) => pathFor(dir, o.cwd, p))];
   files.set('services.yml', '# Services of a test environment, written by `float create-env`.\n' + toYaml({ include: services }));
   const passwords = o.passwords.length ? o.passwords.map((p) => pathFor(dir, o.cwd, p)) : [join(FLOAT_ROOT, 'passwords.yml.default')];
   files.set('passwords.yml', '# Secrets of a test environment, written by `float create-env`.\n' + toYaml(passwords.map((p) => ({ include: p }))));

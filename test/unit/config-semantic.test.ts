@@ -1,7 +1,7 @@
 // Semantic checks of issue 2 beyond the basic cases of config.test.ts: every kind of
 // port, co-location through schedule_with, checks on included files, public names.
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../helpers/diagnose.js';
+import { diagnose, FRONTEND } from '../helpers/diagnose.js';
 
 const at = (files: Record<string, string>) => diagnose(files).map((d) => d.at);
 
@@ -36,7 +36,7 @@ describe('port conflicts (F2001)', () => {
     expect(
       at({
         'services.yml':
-          'a:\n  horizontal_endpoints:\n    - {path: /.well-known/a, port: 7000}\n  public_tcp_endpoints:\n    - {name: a, port: 7001}\nb:\n  scheduling_group: backend\n  ports: [7000, 7001]\n',
+          'a:\n  horizontal_endpoints:\n    - {path: /.well-known/a, port: 7000}\n  public_tcp_endpoints:\n    - {name: a, port: 7001}\nb:\n  scheduling_group: backend\n  ports: [7000, 7001]\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:8:11 F2001', 'services.yml:8:17 F2001']);
   });
@@ -54,7 +54,7 @@ describe('port conflicts (F2001)', () => {
     expect(
       at({
         'services.yml':
-          'a:\n  containers:\n    - {name: c, image: i, port: 9125}\n  public_endpoints:\n    - {name: a, port: 9125}\n  monitoring_endpoints:\n    - {port: 9125}\n  ports: [9125]\n',
+          'a:\n  containers:\n    - {name: c, image: i, port: 9125}\n  public_endpoints:\n    - {name: a, port: 9125}\n  monitoring_endpoints:\n    - {port: 9125}\n  ports: [9125]\n' + FRONTEND,
       }),
     ).toEqual([]);
   });
@@ -80,7 +80,7 @@ describe('public endpoints', () => {
     expect(
       at({
         'services.yml':
-          'a:\n  public_endpoints:\n    - {domains: [x.org, y.org], port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [z.org, y.org], port: 81}\n',
+          'a:\n  public_endpoints:\n    - {domains: [x.org, y.org], port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [z.org, y.org], port: 81}\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:7:25 F2002']);
   });
@@ -88,7 +88,7 @@ describe('public endpoints', () => {
   it('a short name and an explicit domain naming the same host collide', () => {
     const d = diagnose({
       'services.yml':
-        'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [www.example.com], port: 81}\n',
+        'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {domains: [www.example.com], port: 81}\n' + FRONTEND,
     });
     expect(d.map((x) => x.at)).toEqual(['services.yml:7:18 F2002']);
     expect(d[0].message).toContain("'www.example.com'");
@@ -99,7 +99,7 @@ describe('public endpoints', () => {
       at({
         'group_vars/all.yml': 'domain: i.example.com\ndomain_public: [example.com, example.org]\n',
         'services.yml':
-          'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /}\n',
+          'a:\n  public_endpoints:\n    - {name: www, port: 80}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /}\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:7:14 F2002']);
   });
@@ -108,20 +108,20 @@ describe('public endpoints', () => {
     expect(
       at({
         'services.yml':
-          'a:\n  public_endpoints:\n    - {name: www, port: 80, path: /api}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /api/}\n',
+          'a:\n  public_endpoints:\n    - {name: www, port: 80, path: /api}\nb:\n  scheduling_group: frontend\n  public_endpoints:\n    - {name: www, port: 81, path: /api/}\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:7:14 F2002']);
   });
 
   it('an endpoint with neither name nor domains', () => {
-    expect(at({ 'services.yml': 'a:\n  public_endpoints:\n    - {port: 80}\n' })).toEqual(['services.yml:3:7 F1003']);
+    expect(at({ 'services.yml': 'a:\n  public_endpoints:\n    - {port: 80}\n' + FRONTEND })).toEqual(['services.yml:3:7 F1003']);
   });
 
   it('public TCP ports: a public_port clashing with another port used as public', () => {
     expect(
       at({
         'services.yml':
-          'a:\n  public_tcp_endpoints:\n    - {name: a, port: 2525, public_port: 25}\nb:\n  scheduling_group: backend\n  public_tcp_endpoints:\n    - {name: b, port: 25}\n',
+          'a:\n  public_tcp_endpoints:\n    - {name: a, port: 2525, public_port: 25}\nb:\n  scheduling_group: backend\n  public_tcp_endpoints:\n    - {name: b, port: 25}\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:7:23 F2010']);
   });
@@ -129,7 +129,7 @@ describe('public endpoints', () => {
   it("public TCP ports: the frontends' own DNS, HTTP and HTTPS ports are refused", () => {
     expect(
       at({
-        'services.yml': 'a:\n  public_tcp_endpoints:\n    - {name: a, port: 8443, public_port: 443}\n    - {name: d, port: 53}\n',
+        'services.yml': 'a:\n  public_tcp_endpoints:\n    - {name: a, port: 8443, public_port: 443}\n    - {name: d, port: 53}\n' + FRONTEND,
       }),
     ).toEqual(['services.yml:3:42 F2010', 'services.yml:4:23 F2010']);
   });
@@ -194,5 +194,25 @@ describe('names that go into certificates (F2022)', () => {
     });
     expect(d.map((x) => x.at)).toEqual(['hosts.yml:5:3 F2022', 'services.yml:4:14 F2022', 'services.yml:5:30 F2022']);
     expect(d[1].message).toContain('"my cred"');
+  });
+});
+
+describe("public endpoints need float's built-in services (F2023)", () => {
+  it('an endpoint without a frontend service says to include services.default.yml, at the endpoint', () => {
+    const d = diagnose({
+      'services.yml': 'web:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: www, port: 8080}\ntcp:\n  scheduling_group: backend\n  public_tcp_endpoints:\n    - {name: smtp, port: 2525}\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:4:7 F2023', 'services.yml:8:7 F2023']);
+    expect(d[0].message).toContain('services.default.yml');
+    expect(at({ 'services.yml': 'web:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: www, port: 8080}\n' + FRONTEND })).toEqual([]);
+  });
+
+  it('outside testing, HTTP names need the acme service; passthrough names and skip_acme do not', () => {
+    const globals = 'domain: internal.example.com\ndomain_public: [example.com]\ntesting: false\n';
+    const web = 'web:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: www, port: 8080}\n' + FRONTEND;
+    expect(at({ 'group_vars/all.yml': globals, 'services.yml': web })).toEqual(['services.yml:4:7 F2023']);
+    expect(at({ 'services.yml': web })).toEqual([]);
+    expect(at({ 'group_vars/all.yml': globals, 'services.yml': web.replace('port: 8080}', 'port: 8080, mode: tls-passthrough}') })).toEqual([]);
+    expect(at({ 'group_vars/all.yml': globals, 'services.yml': web.replace('  public_endpoints', '  skip_acme: true\n  public_endpoints') })).toEqual([]);
   });
 });
