@@ -31,6 +31,8 @@ export const CODES = {
   F2021: 'horizontal endpoint path used twice',
   F2022: 'a name that cannot go into a certificate',
   F2023: "public endpoints without float's built-in services",
+  F2030: 'warning: an attribute accepted but not acted on by any role',
+  F2031: 'enable_sso_proxy: true, which float cannot enforce yet',
   F3001: 'credentials problem',
   F4001: 'environment problem',
 } as const;

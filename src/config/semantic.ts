@@ -6,6 +6,7 @@ import { formatPosition as where, type Diagnostic, type Position } from './diagn
 import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
+import { checkUnimplemented } from './unimplemented.js';
 
 function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
   return locate(model.sources.services, [svc, ...path], { key });
@@ -490,5 +491,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkAddresses(model),
     ...checkCertificateNames(model),
     ...checkBuiltinServices(model),
+    ...checkUnimplemented(model),
   ];
 }

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, FRONTEND } from '../helpers/diagnose.js';
 
-const at = (files: Record<string, string>) => diagnose(files).map((d) => d.at);
+// Warnings about attributes no role acts on yet (F2030) are tested on their own below.
+const at = (files: Record<string, string>) => diagnose(files).filter((d) => !d.at.endsWith('F2030')).map((d) => d.at);
 
 describe('credential names (F2014)', () => {
   it('two services that can share a host may not use one credential name; on disjoint hosts they may', () => {
@@ -214,5 +215,39 @@ describe("public endpoints need float's built-in services (F2023)", () => {
     expect(at({ 'services.yml': web })).toEqual([]);
     expect(at({ 'group_vars/all.yml': globals, 'services.yml': web.replace('port: 8080}', 'port: 8080, mode: tls-passthrough}') })).toEqual([]);
     expect(at({ 'group_vars/all.yml': globals, 'services.yml': web.replace('  public_endpoints', '  skip_acme: true\n  public_endpoints') })).toEqual([]);
+  });
+});
+
+describe('attributes no role acts on yet (F2030, F2031)', () => {
+  it('one warning per attribute, naming it and what is missing, at its first use', () => {
+    const d = diagnose({
+      'group_vars/all.yml': 'domain: internal.example.com\ndomain_public: [example.com]\nmail_relay: {server: m, port: 25, user: u, password: p, root_user: r}\nprometheus_scrape_interval: 10s\n',
+      'services.yml':
+        'a:\n  scheduling_group: backend\n  datasets:\n    - {name: db, path: /var/lib/a}\n  monitoring_endpoints:\n    - {port: 9100}\nb:\n  scheduling_group: backend\n  monitoring_endpoints:\n    - {port: 9200}\n  volumes:\n    - {name: v, path: /v}\n',
+    });
+    expect(d.map((x) => `${x.at} ${x.severity}`)).toEqual([
+      'group_vars/all.yml:3:1 F2030 warning',
+      'group_vars/all.yml:4:1 F2030 warning',
+      'services.yml:3:3 F2030 warning',
+      'services.yml:5:3 F2030 warning',
+      'services.yml:11:3 F2030 warning',
+    ]);
+    expect(d[0].message).toMatch(/^global variable 'mail_relay' is accepted but not acted on: /);
+    expect(d[3].message).toMatch(/^'monitoring_endpoints' of service 'a' is accepted but not acted on: only the firewall opens these ports; .* \(and 1 more use\)$/);
+  });
+
+  it('an empty list, or an attribute not written, is no warning; net_overlays is', () => {
+    expect(diagnose({ 'services.yml': 'a:\n  datasets: []\n  volumes: []\n' })).toEqual([]);
+    const d = diagnose({ 'group_vars/all.yml': 'domain: i.example.com\ndomain_public: [example.com]\nnet_overlays: [{name: vpn0, network: 192.168.0.0/24}]\n' });
+    expect(d.map((x) => x.at)).toEqual(['group_vars/all.yml:3:1 F2030']);
+    expect(d[0].message).toContain('tinc');
+  });
+
+  it('enable_sso_proxy: true is an error (an admin-only endpoint must not be served to everyone); false is fine', () => {
+    const services = (v: boolean) => `a:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: admin, port: 8080, enable_sso_proxy: ${v}}\n` + FRONTEND;
+    const d = diagnose({ 'services.yml': services(true) });
+    expect(d.map((x) => `${x.at} ${x.severity}`)).toEqual(['services.yml:4:51 F2031 error']);
+    expect(d[0].message).toContain('served to everyone');
+    expect(diagnose({ 'services.yml': services(false) })).toEqual([]);
   });
 });
