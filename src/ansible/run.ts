@@ -14,9 +14,9 @@ export async function runPlaybook(cmd: PlaybookCommand): Promise<number> {
   if (r.failed && r.exitCode === undefined) {
     const code = (r as unknown as { code?: string }).code;
     if (code === 'ENOENT') {
-      throw new FloatUserError(`${cmd.file} not found: install Ansible (on Debian: apt-get install ansible) and make sure ${cmd.file} is on PATH`);
+      throw new FloatUserError(`${cmd.file} not found: install Ansible (on Debian: apt-get install ansible) and make sure ${cmd.file} is on PATH`, 'F2041');
     }
-    throw new FloatUserError(`could not run ${cmd.file}: ${r.message}`);
+    throw new FloatUserError(`could not run ${cmd.file}: ${r.message}`, 'F2041');
   }
   return r.exitCode ?? 1;
 }

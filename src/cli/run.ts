@@ -36,14 +36,14 @@ export function parseRunArgs(argv: string[]): RunArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--config') {
-      if (argv[i + 1] === undefined) throw new FloatUserError('--config needs a path');
+      if (argv[i + 1] === undefined) throw new FloatUserError('--config needs a path', 'F2040');
       config = argv[++i];
     } else if (a.startsWith('--config=')) {
       config = a.slice('--config='.length);
     } else if (FORBIDDEN.has(a) || a.startsWith('--inventory=')) {
-      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`);
+      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`, 'F2040');
     } else if (VALUE_OPTIONS.has(a)) {
-      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a value`);
+      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a value`, 'F2040');
       passthrough.push(a, argv[++i]);
     } else if (a.startsWith('-') || playbook !== undefined) {
       passthrough.push(a);
@@ -51,7 +51,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       playbook = a;
     }
   }
-  if (!playbook) throw new FloatUserError('usage: float run [--config PATH] PLAYBOOK [ansible-playbook options...]');
+  if (!playbook) throw new FloatUserError('usage: float run [--config PATH] PLAYBOOK [ansible-playbook options...]', 'F2040');
   return { config, playbook, passthrough };
 }
 

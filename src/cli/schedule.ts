@@ -49,7 +49,7 @@ function exportRevision(configPath: string, rev: string): { dir: string; config:
     top = git(['rev-parse', '--show-toplevel']).toString('utf8').trim();
     git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
   } catch {
-    throw new FloatUserError(`--diff ${rev}: ${cwd} is not a git repository or '${rev}' is not a revision in it`);
+    throw new FloatUserError(`--diff ${rev}: ${cwd} is not a git repository or '${rev}' is not a revision in it`, 'F2044');
   }
   // The config's path inside the repository (through symlinks such as /tmp -> /private/tmp).
   const inRepo = relative(realpathSync(top), join(realpathSync(cwd), basename(absConfig))).split(sep).join('/');
@@ -148,6 +148,6 @@ export function register(program: Command, setExitCode: SetExitCode): void {
 
 function parseMode(m: string | undefined): SchedulerMode | undefined {
   if (m === undefined) return undefined;
-  if (m !== 'stable' && m !== 'float-compat') throw new FloatUserError(`unknown scheduler '${m}': use stable or float-compat`);
+  if (m !== 'stable' && m !== 'float-compat') throw new FloatUserError(`unknown scheduler '${m}': use stable or float-compat`, 'F2040');
   return m;
 }

@@ -23,9 +23,9 @@ export function register(program: Command): void {
     .requiredOption('--principal <name...>', 'principals of the certificate')
     .action(async (opts: { config: string; host: string; principal: string[] }) => {
       const input = JSON.parse(readFileSync(0, 'utf8')) as { public_key?: string; certificate?: string };
-      if (!input.public_key) throw new FloatUserError('sign-host-key: no public_key on stdin');
+      if (!input.public_key) throw new FloatUserError('sign-host-key: no public_key on stdin', 'F2040');
       const { model } = loadConfig(opts.config);
-      if (!model) throw new FloatUserError(`sign-host-key: cannot load ${opts.config}`);
+      if (!model) throw new FloatUserError(`sign-host-key: cannot load ${opts.config}`, 'F1005');
       const dir = model.config.credentials_dir;
       // In the order given (the certificate lists them so), without repeats; compared as sets.
       const principals = [...new Set(opts.principal.map((x) => x.trim()).filter(Boolean))];

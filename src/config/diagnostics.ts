@@ -33,8 +33,17 @@ export const CODES = {
   F2023: "public endpoints without float's built-in services",
   F2030: 'warning: an attribute accepted but not acted on by any role',
   F2031: 'enable_sso_proxy: true, which float cannot enforce yet',
-  F3001: 'credentials problem',
-  F4001: 'environment problem',
+  F2032: 'no usable vault password',
+  F2033: 'a vault-encrypted file that cannot be decrypted (wrong password, or corrupt)',
+  F2034: 'a credentials file that is malformed',
+  F2035: 'a private key that does not match its certificate or public key, or is missing beside it',
+  F2036: 'an SSH host certificate that cannot be signed (ssh-keygen missing or failing, bad principals)',
+  F2040: 'a command-line usage error',
+  F2041: 'a program float needs is missing or cannot run',
+  F2042: 'an output path float cannot write or will not overwrite',
+  F2043: 'a local test environment problem',
+  F2044: 'a git revision that cannot be read',
+  F2045: 'a playbook that does not exist',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -80,8 +89,11 @@ export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
 /** A user mistake (bad configuration, missing file, bad flag): the CLI prints it and exits 2. */
 export class FloatUserError extends Error {
   readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[] | string, code: Code = 'F4001') {
-    const ds = typeof diagnostics === 'string' ? [{ code, severity: 'error' as const, message: diagnostics }] : diagnostics;
+  /** Positioned diagnostics, or one message with its code (every user error has a specific code: no default). */
+  constructor(diagnostics: Diagnostic[]);
+  constructor(message: string, code: Code);
+  constructor(diagnostics: Diagnostic[] | string, code?: Code) {
+    const ds = typeof diagnostics === 'string' ? [{ code: code!, severity: 'error' as const, message: diagnostics }] : diagnostics;
     super(ds.map(formatDiagnostic).join('\n'));
     this.name = 'FloatUserError';
     this.diagnostics = ds;

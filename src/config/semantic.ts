@@ -44,63 +44,6 @@ export function candidateHosts(model: Model, svc: Service, groups: Map<string, s
   return out;
 }
 
-function checkSchedulingGroups(model: Model, groups: Map<string, string[]>): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const unknown = (svc: Service, group: string, path: PropertyKey[]) =>
-    out.push({
-      code: 'F2003',
-      severity: 'error',
-      message: `service '${svc.name}': no host is in group '${group}'`,
-      pos: svcPos(model, svc.name, path),
-    });
-  for (const s of model.services) {
-    if (s.scheduling_group && !groups.has(s.scheduling_group)) unknown(s, s.scheduling_group, ['scheduling_group']);
-    (s.scheduling_groups ?? []).forEach((g, i) => {
-      if (!groups.has(g)) unknown(s, g, ['scheduling_groups', i]);
-    });
-    if (s.master_scheduling_group && !groups.has(s.master_scheduling_group)) {
-      unknown(s, s.master_scheduling_group, ['master_scheduling_group']);
-    }
-  }
-  return out;
-}
-
-function checkScheduleWith(model: Model): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const byName = new Map(model.services.map((s) => [s.name, s]));
-  for (const s of model.services) {
-    if (!s.schedule_with) continue;
-    if (!byName.has(s.schedule_with)) {
-      out.push({
-        code: 'F2005',
-        severity: 'error',
-        message: `service '${s.name}': schedule_with names unknown service '${s.schedule_with}'`,
-        pos: svcPos(model, s.name, ['schedule_with']),
-      });
-      continue;
-    }
-    // Follow the chain; a cycle returns to a service already visited.
-    const chain = [s.name];
-    let cur = byName.get(s.schedule_with);
-    while (cur) {
-      if (chain.includes(cur.name)) {
-        if (cur.name === s.name) {
-          out.push({
-            code: 'F2006',
-            severity: 'error',
-            message: `service '${s.name}': schedule_with forms a cycle (${[...chain, cur.name].join(' -> ')})`,
-            pos: svcPos(model, s.name, ['schedule_with']),
-          });
-        }
-        break;
-      }
-      chain.push(cur.name);
-      cur = cur.schedule_with ? byName.get(cur.schedule_with) : undefined;
-    }
-  }
-  return out;
-}
-
 /** Every port a service uses on its hosts, with the attribute path that declares it. */
 export function servicePorts(s: Service): Array<{ port: number; path: PropertyKey[] }> {
   const out: Array<{ port: number; path: PropertyKey[] }> = [];
@@ -482,8 +425,7 @@ function checkBuiltinServices(model: Model): Diagnostic[] {
 export function semanticChecks(model: Model): Diagnostic[] {
   const groups = knownGroups(model);
   return [
-    ...checkSchedulingGroups(model, groups),
-    ...checkScheduleWith(model),
+    // Scheduling groups and schedule_with: checked once, by the scheduler (src/scheduler/check.ts).
     ...checkPortConflicts(model, groups),
     ...checkCredentialNames(model, groups),
     ...checkPublicEndpoints(model),

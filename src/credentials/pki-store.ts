@@ -99,7 +99,7 @@ export function checkCaFiles(dir: string): void {
   if (existsSync(p.cert) && !existsSync(p.key)) {
     throw new FloatUserError(
       `${p.cert} exists but the CA private key ${p.key} does not: restore it (e.g. from git), or remove ${p.cert} to create a new CA (every certificate will be re-issued)`,
-      'F3001',
+      'F2035',
     );
   }
 }
@@ -108,7 +108,7 @@ export function checkCaFiles(dir: string): void {
 function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): KeyPair {
   const privateKey = createPrivateKey(decryptVaultFile(p.key, codec));
   const keys = { privateKey, publicKey: createPublicKey(privateKey) };
-  if (cert && !spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+  if (cert && !spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F2035');
   return keys;
 }
 

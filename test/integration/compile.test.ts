@@ -505,7 +505,7 @@ describe('the float compile command', () => {
     const dir = writeTree({ ...THREE_HOSTS, 'file.txt': 'x\n' });
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', join(dir, 'file.txt', 'inv')]);
     expect(p.status).toBe(2);
-    expect(p.stderr).toMatch(/^error: cannot write the inventory to .*file\.txt\/inv: E[A-Z]+: .* \[F4001\]\n$/);
+    expect(p.stderr).toMatch(/^error: cannot write the inventory to .*file\.txt\/inv: E[A-Z]+: .* \[F2042\]\n$/);
   });
 
   it('a server name + path claimed twice after expansion is a positioned error (exit 2), nothing written', () => {

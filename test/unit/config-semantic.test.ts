@@ -251,3 +251,24 @@ describe('attributes no role acts on yet (F2030, F2031)', () => {
     expect(diagnose({ 'services.yml': services(false) })).toEqual([]);
   });
 });
+
+describe('scheduling groups and schedule_with: checked in one place, reported once', () => {
+  for (const scheduler of ['stable', 'float-compat']) {
+    it(`${scheduler}: each mistake once, at the list item or attribute`, () => {
+      expect(
+        at({
+          'config.yml': `plugin: float\nscheduler: ${scheduler}\n`,
+          'services.yml':
+            'a:\n  scheduling_groups: [backend, nope, gone]\nb:\n  schedule_with: ghost\nc:\n  schedule_with: d\nd:\n  schedule_with: c\ne:\n  schedule_with: c\nf:\n  master_election: true\n  master_scheduling_group: nope\n',
+        }),
+      ).toEqual([
+        'services.yml:2:32 F2003',
+        'services.yml:2:38 F2003',
+        'services.yml:4:18 F2005',
+        'services.yml:6:18 F2006',
+        'services.yml:8:18 F2006',
+        'services.yml:13:28 F2003',
+      ]);
+    });
+  }
+});
