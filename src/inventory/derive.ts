@@ -282,8 +282,9 @@ export function endpointServerNames(ctx: Context, e: { name?: string; domains?: 
  * - `float_http_horizontal_endpoints`: path -> endpoint, on every server;
  * - `float_tcp_endpoints` (public_port defaulted) and `float_other_endpoints`.
  * A server name + path claimed twice (after expanding names over domain_public), a
- * passthrough name also served over HTTP, or a horizontal path claimed twice is a
- * positioned error (F2002).
+ * passthrough name also served over HTTP, or a horizontal path claimed twice is
+ * refused by float check (F2002, F2020, F2021, src/config/semantic.ts) before
+ * anything is derived; here it can only be a bug.
  */
 export function frontendVars(ctx: Context): Vars {
   const upstreams = new Map<string, HttpUpstream>();

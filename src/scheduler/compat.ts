@@ -109,7 +109,6 @@ type Outcome = { hosts: string[]; master?: string } | { errors: ScheduleError[] 
 
 interface State {
   groups: Map<string, string[]>;
-  services: Map<string, SchedService>;
   load: Map<string, number>;
   assigned: Map<string, string[]>;
   masters: Map<string, string>;
@@ -228,7 +227,6 @@ function commit(svc: SchedService, outcome: Outcome, st: State, errors: Schedule
 export function scheduleCompat(input: ScheduleInput): ScheduleResult {
   const st: State = {
     groups: buildGroupMap(input),
-    services: new Map(input.services.map((s) => [s.name, s])),
     load: new Map(),
     assigned: new Map(),
     masters: new Map(),
