@@ -77,6 +77,7 @@ function checkPortConflicts(model: Model, groups: Map<string, string[]>): Diagno
             severity: 'error',
             message: `service '${s.name}' uses port ${port}, as does service '${other.svc.name}' (${where(svcPos(model, other.svc.name, other.path))}); both can run on host '${shared}'`,
             pos: svcPos(model, s.name, path),
+            subject: String(port),
           });
         }
       }
@@ -102,7 +103,7 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
       const path = ['service_credentials', i, 'name'];
       const pos = svcPos(model, s.name, path);
       if (c.name === DEFAULT_CLIENT_CREDENTIAL) {
-        out.push({ code: 'F2014', severity: 'error', message: `credential name '${c.name}' is taken by the client credential every host carries; choose another name`, pos });
+        out.push({ code: 'F2014', severity: 'error', message: `credential name '${c.name}' is taken by the client credential every host carries; choose another name`, pos, subject: c.name });
         return;
       }
       const list = claims.get(c.name) ?? [];
@@ -110,7 +111,7 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
         const shared = other.svc === s ? undefined : [...hosts].find((h) => other.hosts.has(h));
         if (other.svc === s || shared) {
           const why = other.svc === s ? `service '${s.name}' names it twice` : `service '${other.svc.name}' has it too and both can run on host '${shared}'`;
-          out.push({ code: 'F2014', severity: 'error', message: `credential '${c.name}': ${why} (${where(svcPos(model, other.svc.name, other.path))}); credential names must differ`, pos });
+          out.push({ code: 'F2014', severity: 'error', message: `credential '${c.name}': ${why} (${where(svcPos(model, other.svc.name, other.path))}); credential names must differ`, pos, subject: c.name });
           break;
         }
       }
@@ -209,6 +210,7 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
           severity: 'error',
           message: `public TCP port ${port} of service '${s.name}' is the frontends' own ${frontendOwn} port; choose another public_port`,
           pos,
+          subject: String(port),
         });
       } else if (prev) {
         out.push({
@@ -216,6 +218,7 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
           severity: 'error',
           message: `public TCP port ${port} of service '${s.name}' is already claimed by service '${prev.svc}' (${where(prev.pos)})`,
           pos,
+          subject: String(port),
         });
       } else tcp.set(port, { svc: s.name, pos });
     });
@@ -240,6 +243,7 @@ function checkDatasets(model: Model): Diagnostic[] {
           severity: 'error',
           message: `dataset '${d.name}' of service '${s.name}' has both 'path' and 'backup_command'; use one`,
           pos: svcPos(model, s.name, ['datasets', i, 'backup_command']),
+          subject: d.name,
         });
       }
     });
@@ -263,6 +267,7 @@ function checkAddresses(model: Model): Diagnostic[] {
         severity: 'error',
         message: `net_overlays: '${o.network}' is not an IPv4 network in CIDR notation`,
         pos: locate(model.sources.globals, ['net_overlays', i, 'network']),
+        subject: o.name,
       });
       overlays.set(o.name, undefined);
     } else overlays.set(o.name, IPv4CidrRange.fromCidr(o.network));
@@ -277,6 +282,7 @@ function checkAddresses(model: Model): Diagnostic[] {
         severity: 'error',
         message: `address ${addr} of host '${host}' is also used by host '${prev.host}' (${where(prev.pos)})`,
         pos,
+        subject: addr,
       });
     } else if (!prev) used.set(key, { host, pos });
   };
@@ -285,7 +291,7 @@ function checkAddresses(model: Model): Diagnostic[] {
     h.ips.forEach((ip, i) => {
       const written = locate(model.sources.hosts, internal[i] ?? ['hosts', h.name]);
       if (!isIP(ip)) {
-        out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written });
+        out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written, subject: h.name });
         return;
       }
       claim('ips', ip, h.name, written);
@@ -294,7 +300,7 @@ function checkAddresses(model: Model): Diagnostic[] {
       const ip = h.public_ips[i];
       if (ip === undefined || isIP(ip)) return;
       const pos = locate(model.sources.hosts, path);
-      out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': public address '${ip}' is not an IP address`, pos });
+      out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': public address '${ip}' is not an IP address`, pos, subject: h.name });
     });
     for (const [net, addr] of Object.entries(h.overlays)) {
       const pos = hostPos(model, h.name, [`ip_${net}`]);
@@ -304,11 +310,12 @@ function checkAddresses(model: Model): Diagnostic[] {
           severity: 'error',
           message: `host '${h.name}': overlay '${net}' is not defined in net_overlays`,
           pos: hostPos(model, h.name, [`ip_${net}`], true),
+          subject: h.name,
         });
         continue;
       }
       if (isIP(addr) !== 4) {
-        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos });
+        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos, subject: h.name });
         continue;
       }
       const range = overlays.get(net);
@@ -318,6 +325,7 @@ function checkAddresses(model: Model): Diagnostic[] {
           severity: 'error',
           message: `host '${h.name}': ip_${net} ${addr} is outside overlay '${net}' (${range.toCidrString()})`,
           pos,
+          subject: h.name,
         });
         continue;
       }

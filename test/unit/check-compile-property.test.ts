@@ -167,13 +167,13 @@ describe('check ⇔ compile', () => {
           rmSync(out, { recursive: true, force: true });
         }
       }),
-      { numRuns: 300, seed: Number(process.env.FLOAT_PROPERTY_SEED ?? 22) },
+      { numRuns: 250, seed: Number(process.env.FLOAT_PROPERTY_SEED ?? 22) },
     );
     // FLOAT_PROPERTY_STATS=1 prints how many configurations each code refused.
     if (process.env.FLOAT_PROPERTY_STATS) console.log(seen);
     // The generator must reach both sides, and the frontend checks among the refusals.
-    expect(seen.ok).toBeGreaterThan(30);
-    expect(seen.refused).toBeGreaterThan(30);
+    expect(seen.ok).toBeGreaterThan(25);
+    expect(seen.refused).toBeGreaterThan(25);
     for (const code of ['F2001', 'F2002', 'F2003', 'F2014', 'F2020', 'F2021', 'F2022', 'F2023', 'F2031']) expect(seen.codes).toContain(code);
   }, 60_000);
 });
