@@ -14,7 +14,7 @@ const config = join(dir, 'config.yml');
 const float = (args, opts = {}) => {
   const r = spawnSync(process.execPath, [join(root, 'bin/float.mjs'), ...args], { stdio: 'inherit', cwd: dir, ...opts });
   if (r.status !== 0) {
-    process.stderr.write(`demo: float ${args.join(' ')} failed (exit ${r.status})\n`);
+    process.stderr.write(`demo: float ${args.join(' ')} failed (${r.status === null ? `killed by ${r.signal}` : `exit ${r.status}`})\n`);
     process.exit(r.status ?? 1);
   }
 };
@@ -28,11 +28,11 @@ const t0 = Date.now();
 if (!existsSync(config)) {
   step('creating the demo environment in .demo/ (3 local hosts)');
   const ex = join(root, 'examples/demo');
-  spawnSync(
-    process.execPath,
-    [join(root, 'bin/float.mjs'), 'create-env', dir, '--local', '--num-hosts', '3',
+  // Checked like every other step: a failed create-env stops the demo here.
+  float(
+    ['create-env', dir, '--local', '--num-hosts', '3',
       '--services', join(ex, 'services.yml'), '--passwords', join(ex, 'passwords.yml'), '--playbook', join(ex, 'site.yml')],
-    { stdio: 'inherit' },
+    { cwd: root },
   );
 }
 step('booting the hosts (the first run builds a Debian rootfs: a few minutes)');

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { compile } from '../compile.js';
-import { configOption } from './options.js';
+import { withConfigLock } from '../lock.js';
+import { configOption, noWaitOption } from './options.js';
 
 export function register(program: Command): void {
   program
@@ -10,9 +11,10 @@ export function register(program: Command): void {
     .description('compile the configuration into a static Ansible inventory (default: .float/inventory next to config.yml)')
     .addOption(configOption())
     .option('-o, --out <dir>', 'write the inventory here')
-    .action((opts: { config: string; out?: string }) => {
+    .addOption(noWaitOption())
+    .action(async (opts: { config: string; out?: string; wait: boolean }) => {
       const t0 = performance.now();
-      const r = compile(opts.config, { out: opts.out });
+      const r = await withConfigLock(opts.config, { command: 'float compile', noWait: !opts.wait }, () => compile(opts.config, { out: opts.out }));
       for (const d of r.plan.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
       const ms = Math.round(performance.now() - t0);
       process.stdout.write(

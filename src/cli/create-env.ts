@@ -1,7 +1,7 @@
 // float create-env DIR: write a test environment.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { planEnv, randomNetwork, writeEnv } from '../env/create-env.js';
+import { planEnv, writeEnv } from '../env/create-env.js';
 import { pickFreeNetwork } from '../env/spec.js';
 import { randomBytes } from 'node:crypto';
 
@@ -68,7 +68,7 @@ export function register(program: Command): void {
             extraVars: o.extra,
             cwd: process.cwd(),
           },
-          { network: o.local ? pickFreeNetwork() : randomNetwork(() => true), vaultPassword: randomBytes(32).toString('base64') },
+          { network: pickFreeNetwork({ onThisMachine: o.local }), vaultPassword: randomBytes(32).toString('base64') },
         );
         const target = resolve(dir);
         writeEnv(target, files, !!o.force);

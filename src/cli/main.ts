@@ -1,5 +1,5 @@
 // The CLI entry point: wires the commands and is the one place that catches errors.
-// User mistakes (FloatUserError) print their diagnostics and exit 2; anything else
+// User mistakes (FloatUserError) print their diagnostics and exit 2 (or their own exitCode); anything else
 // is a bug in float: it prints the stack and exits 1.
 import { Command, CommanderError } from 'commander';
 import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
@@ -27,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof FloatUserError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-      return 2;
+      // A few user errors have their own status (the configuration locked with --no-wait: 75).
+      return (err as { exitCode?: number }).exitCode ?? 2;
     }
     process.stderr.write(`float: internal error (this is a bug in float):\n${(err as Error)?.stack ?? String(err)}\n`);
     return 1;

@@ -3,10 +3,11 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
-import { gitState } from '../ansible/git.js';
 import { runPlaybook } from '../ansible/run.js';
-import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
+import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
+import { withConfigLock } from '../lock.js';
+import { gitState, type GitStateResult } from '../core/git.js';
 import { formatCredentialsReport } from '../credentials/index.js';
 import { prepare } from '../prepare.js';
 import type { SetExitCode } from './commands.js';
@@ -23,15 +24,18 @@ export interface RunArgs {
   config: string;
   playbook: string;
   passthrough: string[];
+  /** --no-wait: fail at once when another float process holds the configuration. */
+  noWait?: boolean;
 }
 
 /**
- * Splits `float run` arguments: --config/-C is float's, the first bare word is the
+ * Splits `float run` arguments: --config and --no-wait are float's, the first bare word is the
  * playbook, everything else goes to ansible-playbook unchanged.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
   let config = 'config.yml';
   let playbook: string | undefined;
+  let noWait = false;
   const passthrough: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -40,6 +44,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
       config = argv[++i];
     } else if (a.startsWith('--config=')) {
       config = a.slice('--config='.length);
+    } else if (a === '--no-wait') {
+      noWait = true;
     } else if (FORBIDDEN.has(a) || a.startsWith('--inventory=')) {
       throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`, 'F2040');
     } else if (VALUE_OPTIONS.has(a)) {
@@ -51,15 +57,15 @@ export function parseRunArgs(argv: string[]): RunArgs {
       playbook = a;
     }
   }
-  if (!playbook) throw new FloatUserError('usage: float run [--config PATH] PLAYBOOK [ansible-playbook options...]', 'F2040');
-  return { config, playbook, passthrough };
+  if (!playbook) throw new FloatUserError('usage: float run [--config PATH] [--no-wait] PLAYBOOK [ansible-playbook options...]', 'F2040');
+  return { config, playbook, passthrough, ...(noWait ? { noWait } : {}) };
 }
 
 export function register(program: Command, setExitCode: SetExitCode): void {
   program
     .command('run')
     .description(
-      'compile, refresh credentials and run ansible-playbook: float run [--config PATH] PLAYBOOK [-e VARS] [--check] [--diff] [-v] [--limit H] [--tags T] [--skip-tags T]',
+      "compile, refresh credentials and run ansible-playbook, holding the configuration's lock (--no-wait: exit 75 at once if another float process holds it): float run [--config PATH] [--no-wait] PLAYBOOK [-e VARS] [--check] [--diff] [-v] [--limit H] [--tags T] [--skip-tags T]",
     )
     .helpOption('-h, --help', 'show help')
     .allowUnknownOption()
@@ -68,28 +74,77 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .action(async (args: string[]) => {
       const parsed = parseRunArgs(args);
       const playbook = resolvePlaybook(parsed.playbook, FLOAT_ROOT);
-      const prepared = await prepare(parsed.config);
-      for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-      process.stderr.write(formatCredentialsReport(prepared.plan.model.config.credentials_dir, prepared.credentials).join('\n') + '\n');
-      const configDir = dirname(resolve(parsed.config));
-      const git = gitState(configDir);
-      if (git?.dirty) process.stderr.write(`float: warning: applying ${git.commit.slice(0, 12)} with uncommitted changes\n`);
-      const cmd = buildPlaybookCommand({
-        floatRoot: FLOAT_ROOT,
-        configDir,
-        inventoryDir: prepared.inventoryDir,
-        playbook,
-        passthrough: parsed.passthrough,
-        vaultPasswordFile: prepared.vaultPasswordFile,
-        rolesPaths: prepared.rolesPaths,
-        floatVars: {
-          float_root: FLOAT_ROOT,
-          float_node: process.execPath,
-          float_config_file: resolve(parsed.config),
-          float_config_dir: configDir,
-          ...(git ? { float_config_commit: git.commit, float_config_dirty: git.dirty } : {}),
-        },
-      });
-      setExitCode(await runPlaybook(cmd));
+      const command = `float run ${parsed.playbook}`;
+      // One lock for the whole of it: credentials, inventory and ansible-playbook.
+      setExitCode(await withConfigLock(parsed.config, { command, noWait: parsed.noWait }, () => runLocked(parsed, playbook)));
     });
+}
+
+async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
+  const prepared = await prepare(parsed.config);
+  for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  process.stderr.write(formatCredentialsReport(prepared.plan.model.config.credentials_dir, prepared.credentials).join('\n') + '\n');
+  const configDir = dirname(resolve(parsed.config));
+  const mode = prepared.plan.model.config.rollback_protection;
+  const rollback = rollbackProtection(mode, mode === 'off' ? undefined : gitState(configDir), configDir);
+  for (const d of rollback.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  const cmd = buildPlaybookCommand({
+    floatRoot: FLOAT_ROOT,
+    configDir,
+    inventoryDir: prepared.inventoryDir,
+    playbook,
+    passthrough: parsed.passthrough,
+    vaultPasswordFile: prepared.vaultPasswordFile,
+    rolesPaths: prepared.rolesPaths,
+    floatVars: {
+      float_root: FLOAT_ROOT,
+      float_node: process.execPath,
+      float_config_file: resolve(parsed.config),
+      float_config_dir: configDir,
+      ...rollback.vars,
+    },
+  });
+  return runPlaybook(cmd);
+}
+
+export type RollbackMode = 'auto' | 'required' | 'off';
+
+/**
+ * What rollback protection gets from git: the commit to record and compare on
+ * every host, or why there is none. Never silent: git failing or refusing the
+ * repository (e.g. "detected dubious ownership" when root runs float in another
+ * user's checkout) is a warning, and an error when the configuration says
+ * `rollback_protection: required`.
+ */
+export function rollbackProtection(
+  mode: RollbackMode,
+  git: GitStateResult | undefined,
+  configDir: string,
+): { vars: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  if (mode === 'off' || git === undefined) return { vars: {}, diagnostics: [] };
+  if (git.ok) {
+    const { commit, dirty } = git.state;
+    return {
+      vars: { float_config_commit: commit, float_config_dirty: dirty, float_rollback_protection: mode },
+      diagnostics: dirty ? [{ code: 'F3015', severity: 'warning', message: `applying ${commit.slice(0, 12)} with uncommitted changes` }] : [],
+    };
+  }
+  if (mode === 'required') {
+    throw new FloatUserError(
+      `rollback protection is required (rollback_protection: required in config.yml) but git cannot tell which commit ${configDir} is at: ${git.reason}`,
+      'F3014',
+    );
+  }
+  // Not a repository at all: nothing to protect, nothing to say.
+  if (git.notARepository) return { vars: {}, diagnostics: [] };
+  return {
+    vars: {},
+    diagnostics: [
+      {
+        code: 'F3014',
+        severity: 'warning',
+        message: `rollback protection is off for this run: git cannot read ${configDir}: ${git.reason} (set rollback_protection: required in config.yml to refuse instead)`,
+      },
+    ],
+  };
 }

@@ -35,7 +35,6 @@ export const CODES = {
   F2031: 'enable_sso_proxy: true, which float cannot enforce yet',
   F2032: 'no usable vault password',
   F2033: 'a vault-encrypted file that cannot be decrypted (wrong password, or corrupt)',
-  F2034: 'a credentials file that is malformed',
   F2035: 'a private key that does not match its certificate or public key, or is missing beside it',
   F2036: 'an SSH host certificate that cannot be signed (ssh-keygen missing or failing, bad principals)',
   F2040: 'a command-line usage error',
@@ -44,6 +43,14 @@ export const CODES = {
   F2043: 'a local test environment problem',
   F2044: 'a git revision that cannot be read',
   F2045: 'a playbook that does not exist',
+  F2060: 'sign-host-key input problem',
+  F2061: 'a service named like a host',
+  F3010: 'test environment state file unreadable or malformed',
+  F3011: 'malformed credentials file',
+  F3012: 'configuration locked by another float process',
+  F3013: 'cannot take the configuration lock',
+  F3014: 'rollback protection unavailable',
+  F3015: 'applying a commit with uncommitted changes',
 } as const;
 
 export type Code = keyof typeof CODES;

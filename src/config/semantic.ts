@@ -123,6 +123,31 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
 }
 
 /**
+ * A service named like a host, with a server certificate that can also act as a
+ * client (`server_cert_mode: client` or `both`): that certificate (CN
+ * <svc>.<domain>) would carry the host's own client identity, which is what the
+ * ACME export trusts (only the frontends' host certificates get the public
+ * keys). A host named like a service is otherwise fine (`web.host` resolves it).
+ */
+function checkServiceHostNames(model: Model): Diagnostic[] {
+  const hosts = new Set(model.hosts.map((h) => h.name));
+  const out: Diagnostic[] = [];
+  for (const s of model.services) {
+    if (!hosts.has(s.name)) continue;
+    s.service_credentials.forEach((c, i) => {
+      if (!c.enable_server || c.server_cert_mode === 'server') return;
+      out.push({
+        code: 'F2061',
+        severity: 'error',
+        message: `credential '${c.name}' of service '${s.name}': a server certificate usable as a client (server_cert_mode: ${c.server_cert_mode}) of a service named like host '${s.name}' (${where(hostPos(model, s.name, [], true))}) would carry that host's identity; rename the service or use server_cert_mode: server`,
+        pos: svcPos(model, s.name, ['service_credentials', i, 'server_cert_mode']),
+      });
+    });
+  }
+  return out;
+}
+
+/**
  * What the frontends route, claimed once each: a server name and path (HTTP), a
  * server name relayed by SNI (TLS passthrough: no HTTP path may share that name),
  * a horizontal path (served on every name). The inventory derivation builds its
@@ -436,6 +461,7 @@ export function semanticChecks(model: Model): Diagnostic[] {
     // Scheduling groups and schedule_with: checked once, by the scheduler (src/scheduler/check.ts).
     ...checkPortConflicts(model, groups),
     ...checkCredentialNames(model, groups),
+    ...checkServiceHostNames(model),
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),

@@ -1,5 +1,6 @@
 // A minimal DER encoder: just what X.509 certificates need.
 import { isIPv4, isIPv6 } from 'node:net';
+import { IPv4, IPv6 } from 'ip-num';
 
 function length(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -46,25 +47,9 @@ export function time(d: Date): Buffer {
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii')) : tlv(0x18, Buffer.from(iso, 'ascii'));
 }
 
-/** Hex groups of an IPv6 part, with an embedded IPv4 tail (::ffff:1.2.3.4) split into two groups. */
-function v6Groups(part: string): string[] {
-  if (!part) return [];
-  return part.split(':').flatMap((g) => {
-    if (!g.includes('.')) return [g];
-    const [a, b, c, d] = g.split('.').map(Number);
-    return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-  });
-}
-
 /** The 4 or 16 bytes of an IP address literal. */
 export function ipBytes(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (isIPv4(ip)) return Buffer.from(IPv4.fromDecimalDottedString(ip).getValue().toString(16).padStart(8, '0'), 'hex');
   if (!isIPv6(ip)) throw new Error(`not an IP address: ${ip}`);
-  const [head, tail] = ip.split('::');
-  const h = v6Groups(head);
-  const t = v6Groups(tail ?? '');
-  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  return Buffer.from(IPv6.fromString(ip).getValue().toString(16).padStart(32, '0'), 'hex');
 }

@@ -24,7 +24,7 @@ import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
-import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, type CaContext, type KeyPair } from './x509.js';
+import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey, type CaContext, type SigningKey } from './x509.js';
 
 export const RENEW_BEFORE_DAYS = 30;
 /**
@@ -105,10 +105,9 @@ export function checkCaFiles(dir: string): void {
 }
 
 /** The CA's keys, checked against its certificate when there is one. */
-function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): KeyPair {
-  const privateKey = createPrivateKey(decryptVaultFile(p.key, codec));
-  const keys = { privateKey, publicKey: createPublicKey(privateKey) };
-  if (cert && !spki(keys.publicKey).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F2035');
+function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): SigningKey {
+  const keys = signingKey(decryptVaultFile(p.key, codec).toString('utf8'));
+  if (cert && !keys.spki.equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F2035');
   return keys;
 }
 
@@ -117,12 +116,13 @@ function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: 
  * certificate (a crash between the two writes, or ca.pem removed) gets a new
  * certificate for the same key.
  */
-function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => KeyPair; renewedFrom?: string } {
+function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => SigningKey; renewedFrom?: string } {
   checkCaFiles(dir);
   const p = caPaths(dir);
   if (!existsSync(p.key)) {
-    const keys = newKeyPair();
-    writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(keys.privateKey)), 0o600);
+    const generated = newKeyPair();
+    writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(generated.pkcs8)), 0o600);
+    const keys = signingKey(generated.pkcs8);
     const pem = createCaCertificate(keys, now);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
@@ -140,7 +140,7 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys, renewedFrom: cert.fingerprint256 };
   }
-  let cached: KeyPair | undefined;
+  let cached: SigningKey | undefined;
   // Decrypting the CA key costs a PBKDF2 run: only when something must be issued.
   const keys = () => {
     cached ??= loadCaKeys(p, codec, cert);
@@ -152,10 +152,50 @@ function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509
 function readIndex(dir: string): Index {
   const p = join(x509Dir(dir), 'index.json');
   if (!existsSync(p)) return { certs: {}, keyFiles: {} };
-  const raw = JSON.parse(readFileSync(p, 'utf8')) as Partial<Index> | Record<string, IndexEntry>;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (err) {
+    throw malformedIndex(p, (err as Error).message);
+  }
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(raw)) throw malformedIndex(p, 'expected a JSON object');
   // The first format was the certificate map alone.
-  if (!('certs' in raw)) return { certs: raw as Record<string, IndexEntry>, keyFiles: {} };
-  return { certs: (raw.certs ?? {}) as Record<string, IndexEntry>, keyFiles: (raw.keyFiles ?? {}) as Record<string, string> };
+  const certs = 'certs' in raw ? (raw.certs ?? {}) : raw;
+  const keyFiles = 'certs' in raw ? (raw.keyFiles ?? {}) : {};
+  if (!isMap(certs)) throw malformedIndex(p, '"certs" must be an object');
+  if (!isMap(keyFiles) || Object.values(keyFiles).some((v) => typeof v !== 'string')) throw malformedIndex(p, '"keyFiles" must map hosts to digests');
+  for (const [id, e] of Object.entries(certs)) {
+    if (!isMap(e) || typeof e.request !== 'string' || typeof e.notAfter !== 'string' || typeof e.ca !== 'string' || (e.cert !== undefined && typeof e.cert !== 'string')) {
+      throw malformedIndex(p, `entry "${id}" must have request, notAfter and ca (strings)`);
+    }
+  }
+  return { certs: certs as Record<string, IndexEntry>, keyFiles: keyFiles as Record<string, string> };
+}
+
+/** index.json only caches what the files say: removing it makes the next run check every certificate. */
+function malformedIndex(p: string, why: string): FloatUserError {
+  return new FloatUserError(`${p}: malformed (${why}); remove it and run again: every certificate is then checked against its key`, 'F3011');
+}
+
+/** A host's decrypted private_keys.yml: {float_host_private_keys: {"<cred>/<kind>": PEM}}. */
+function parseHostKeys(path: string, text: string): Record<string, string> {
+  let stored: unknown;
+  try {
+    stored = parse(text);
+  } catch (err) {
+    // The position only: the text is private keys.
+    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new FloatUserError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML once decrypted`, 'F3011');
+  }
+  if (stored === null || stored === undefined) return {};
+  const keys = (stored as Partial<HostKeysFile>).float_host_private_keys;
+  const ok =
+    typeof stored === 'object' &&
+    !Array.isArray(stored) &&
+    (keys === undefined || (typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Object.values(keys).every((v) => typeof v === 'string')));
+  if (!ok) throw new FloatUserError(`${path}: expected float_host_private_keys, a mapping of "<credential>/<kind>" to PEM keys`, 'F3011');
+  return keys ?? {};
 }
 
 function certPath(dir: string, id: string): string {
@@ -212,8 +252,7 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
     // Something to issue, or files to check: open the host's keys.
     let hostKeys: Record<string, string> = {};
     if (keysText !== undefined) {
-      const stored = parse(decryptVaultFile(keysPath, codec).toString('utf8')) as HostKeysFile | null;
-      hostKeys = stored?.float_host_private_keys ?? {};
+      hostKeys = parseHostKeys(keysPath, decryptVaultFile(keysPath, codec).toString('utf8'));
     }
     const todo: CertRequest[] = [];
     for (const r of reqs) {
@@ -230,11 +269,11 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
     for (const r of todo) {
       ctx ??= caContext(ca.keys());
       const keys = newKeyPair();
-      const cert = issueCertificate(r, keys.publicKey, ctx, now);
+      const cert = issueCertificate(r, keys.spki, ctx, now);
       // Not flushed one by one (2,000 fsyncs were most of a first issuance): a cert.pem lost
       // in a crash no longer matches the digest in the index, and is re-issued next run.
       writeFileAtomic(certPath(dir, r.id), cert.pem, { mode: 0o644, durable: false });
-      hostKeys[r.id.slice(host.length + 1)] = pkcs8Pem(keys.privateKey);
+      hostKeys[r.id.slice(host.length + 1)] = pkcs8Pem(keys.pkcs8);
       index.certs[r.id] = { request: requestHash(r), notAfter: cert.notAfter.toISOString(), ca: caFp, cert: sha256(cert.pem) };
       issued.push(r.id);
     }

@@ -71,9 +71,9 @@ function parseSecrets(path: string, text: string): Record<string, unknown> {
     // YAML 1.1, as Ansible reads this file (`yes` is a boolean there).
     data = parse(text, { version: '1.1' }) ?? {};
   } catch (err) {
-    throw new FloatUserError(`${path}: not valid YAML once decrypted: ${(err as Error).message}`, 'F2034');
+    throw new FloatUserError(`${path}: not valid YAML once decrypted: ${(err as Error).message}`, 'F3011');
   }
-  if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F2034');
+  if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F3011');
   return data as Record<string, unknown>;
 }
 
@@ -107,7 +107,7 @@ function withGenerated(path: string, text: string, existing: Record<string, unkn
   for (const [k, v] of Object.entries(added)) doc.set(k, v);
   const edited = String(doc);
   if (check(edited)) return edited;
-  throw new FloatUserError(`${path}: cannot add the new secrets (${Object.keys(added).join(', ')}) to this file; make it a plain YAML mapping`, 'F2034');
+  throw new FloatUserError(`${path}: cannot add the new secrets (${Object.keys(added).join(', ')}) to this file; make it a plain YAML mapping`, 'F3011');
 }
 
 /** Brings secrets.yml up to date; rewrites it only when a secret was generated. */

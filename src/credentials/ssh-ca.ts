@@ -60,7 +60,7 @@ function loadCaKey(path: string, codec: VaultCodec): SshEd25519Key {
     return key;
   } catch (err) {
     if (err instanceof FloatUserError) throw err;
-    throw new FloatUserError(`SSH CA private key ${(err as Error).message}`, 'F2034'); // the message starts with the path
+    throw new FloatUserError(`SSH CA private key ${(err as Error).message}`, 'F3011'); // the message starts with the path
   }
 }
 
@@ -96,9 +96,19 @@ export interface HostCertOptions {
 
 /** Signs a host public key with the SSH CA; returns the certificate line. */
 export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey: string, opts: HostCertOptions): Promise<string> {
+  return (await signHostKeys(dir, codec, [hostPublicKey], opts))[0];
+}
+
+/**
+ * Signs several public keys of one host (each key sshd loads) with the SSH CA,
+ * decrypting the CA key once; returns the certificate lines in the same order.
+ * Every certificate gets its own random serial.
+ */
+export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKeys: string[], opts: HostCertOptions): Promise<string[]> {
   const principals = [...new Set(opts.principals.map((x) => x.trim()).filter(Boolean))];
   if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F2036');
   if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F2036');
+  if (hostPublicKeys.length === 0) return [];
   const pub = await ensureSshCa(dir, codec);
   const p = sshCaPaths(dir);
   const ca = loadCaKey(p.privateKey, codec);
@@ -107,17 +117,19 @@ export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey:
     throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
   }
   const now = Date.now();
-  try {
-    return signHostCertificate(ca, {
-      hostPublicKey,
-      identity: opts.identity,
-      principals,
-      validAfter: new Date(now - 5 * 60_000),
-      validBefore: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
-    });
-  } catch (err) {
-    throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F2036');
-  }
+  return hostPublicKeys.map((hostPublicKey) => {
+    try {
+      return signHostCertificate(ca, {
+        hostPublicKey,
+        identity: opts.identity,
+        principals,
+        validAfter: new Date(now - 5 * 60_000),
+        validBefore: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
+      });
+    } catch (err) {
+      throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F2036');
+    }
+  });
 }
 
 export interface CertInfo {

@@ -69,14 +69,31 @@ export interface SshEd25519Key {
 /** PKCS#8 wrapping of an ed25519 seed (RFC 8410): the key is built from the seed alone. */
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+/** SubjectPublicKeyInfo prefix of an ed25519 key (RFC 8410): the 32-byte key follows. */
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
+function ed25519Seed(pkcs8: Buffer): Buffer {
+  if (pkcs8.length !== PKCS8_ED25519.length + 32 || !pkcs8.subarray(0, PKCS8_ED25519.length).equals(PKCS8_ED25519)) throw new Error('not an ed25519 PKCS#8 key');
+  return pkcs8.subarray(PKCS8_ED25519.length);
+}
+
+function ed25519Public(spki: Buffer): Buffer {
+  if (spki.length !== SPKI_ED25519.length + 32 || !spki.subarray(0, SPKI_ED25519.length).equals(SPKI_ED25519)) throw new Error('not an ed25519 public key');
+  return spki.subarray(SPKI_ED25519.length);
+}
+
 function keyObject(k: SshEd25519Key): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, k.seed]), format: 'der', type: 'pkcs8' });
 }
 
 export function generateEd25519(comment: string): SshEd25519Key {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  return { seed: Buffer.from(jwk.d!, 'base64url'), publicKey: Buffer.from(jwk.x!, 'base64url'), comment };
+  // DER encodings straight from key generation: exporting a freshly generated KeyObject
+  // (as JWK) can deadlock Node's crypto under garbage collection (see x509.ts).
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return { seed: ed25519Seed(privateKey), publicKey: ed25519Public(publicKey), comment };
 }
 
 /** The public key blob: string "ssh-ed25519", string key. */
@@ -134,6 +151,8 @@ export interface HostCertRequest {
   principals: string[];
   validAfter: Date;
   validBefore: Date;
+  /** The certificate's serial; a random 64-bit number when absent, so each certificate can be revoked alone (a KRL by serial). */
+  serial?: bigint;
 }
 
 /** Splits a public key line into its type and blob, checking that they agree. */
@@ -153,9 +172,18 @@ export function parsePublicKeyLine(line: string): { type: string; blob: Buffer }
   return { type, blob };
 }
 
+/** A random non-zero 64-bit serial (0 is what unnumbered certificates carry). */
+function randomSerial(): bigint {
+  for (;;) {
+    const n = randomBytes(8).readBigUInt64BE();
+    if (n !== 0n) return n;
+  }
+}
+
 /**
  * A host certificate (PROTOCOL.certkeys): the certificate type, a random nonce,
- * the host key's own fields as in its public blob, serial 0, type 2 (host), key
+ * the host key's own fields as in its public blob, a serial (random unless
+ * given, never 0, so one certificate can be revoked by serial), type 2 (host), key
  * id, principals, validity, no options or extensions, the CA key, and the CA's
  * ed25519 signature over all of it. Returns the certificate line.
  */
@@ -168,7 +196,7 @@ export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): st
     str(certType),
     str(randomBytes(32)),
     keyFields,
-    u64(0n),
+    u64(req.serial ?? randomSerial()),
     u32(2),
     str(req.identity),
     str(Buffer.concat(req.principals.map((p) => str(p)))),
@@ -186,6 +214,6 @@ export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): st
 
 /** Checks a key pair: the seed must give the stored public key (a damaged file would sign with another key). */
 export function checkKeyPair(k: SshEd25519Key, what: string): void {
-  const jwk = createPublicKey(keyObject(k)).export({ format: 'jwk' });
-  if (!Buffer.from(jwk.x!, 'base64url').equals(k.publicKey)) throw new Error(`${what}: the private key does not match its public key`);
+  const spki = createPublicKey(keyObject(k)).export({ type: 'spki', format: 'der' });
+  if (!ed25519Public(spki).equals(k.publicKey)) throw new Error(`${what}: the private key does not match its public key`);
 }

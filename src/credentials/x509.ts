@@ -1,9 +1,14 @@
 // X.509 certificates for the internal PKI, built with node:crypto and a small DER
 // encoder. Keys are ECDSA P-256: key generation takes ~0.06 ms, against ~200 ms
-// for RSA-2048 (7 minutes for the 2,000 certificates of the benchmark). Key encodings
-// (SubjectPublicKeyInfo, PKCS#8) are built here from the JWK export: OpenSSL 3's
-// encoders cost ~0.1-0.2 ms per call, more than generating the key.
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+// for RSA-2048 (7 minutes for the 2,000 certificates of the benchmark).
+//
+// A generated key is never turned into a KeyObject and exported: key generation
+// returns its DER encodings (SubjectPublicKeyInfo, PKCS#8) directly, and the public
+// point is read from the SPKI bytes. Exporting a freshly generated key as JWK can
+// deadlock Node's crypto (the export holds the key's mutex while allocating; a
+// garbage collection then destroys the finished key-generation job, whose
+// destructor waits on the same mutex).
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { FloatUserError } from '../config/diagnostics.js';
 import { bits, bool, explicit, ipBytes, octets, oid, seq, set, time, tlv, uint, utf8 } from './der.js';
 import type { CertMode, CertRequest } from './types.js';
@@ -29,13 +34,31 @@ const DAY = 86_400_000;
 export const CERT_VALIDITY_DAYS = 365;
 export const CA_VALIDITY_DAYS = 3650;
 
+/** A P-256 key pair as DER: the private key (PKCS#8) and the public key (SubjectPublicKeyInfo). */
 export interface KeyPair {
+  pkcs8: Buffer;
+  spki: Buffer;
+}
+
+/** A CA's keys: the private key ready to sign, and its public key (SubjectPublicKeyInfo DER). */
+export interface SigningKey {
   privateKey: KeyObject;
-  publicKey: KeyObject;
+  spki: Buffer;
 }
 
 export function newKeyPair(): KeyPair {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return { pkcs8: privateKey, spki: publicKey };
+}
+
+/** A signing key from a PKCS#8 private key (DER or PEM). */
+export function signingKey(pkcs8: Buffer | string): SigningKey {
+  const privateKey = typeof pkcs8 === 'string' ? createPrivateKey(pkcs8) : createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  return { privateKey, spki: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }) };
 }
 
 function name(cn: string, org?: string): Buffer {
@@ -49,34 +72,21 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
-function jwkBytes(v: string | undefined, what: string): Buffer {
-  const b = Buffer.from(v ?? '', 'base64url');
-  if (b.length !== 32) throw new Error(`not a P-256 key (${what})`);
-  return b;
-}
-
-/** The uncompressed point (04 | x | y) of a P-256 public (or private) key. */
-function ecPoint(key: KeyObject): Buffer {
-  const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') throw new Error(`not a P-256 key: ${jwk.kty} ${jwk.crv ?? ''}`);
-  return Buffer.concat([Buffer.from([4]), jwkBytes(jwk.x, 'x'), jwkBytes(jwk.y, 'y')]);
-}
-
 const P256_ALGORITHM = () => seq(oid(OID.ecPublicKey), oid(OID.prime256v1));
+/** Every P-256 SubjectPublicKeyInfo starts with these bytes; the 65-byte point follows. */
+const P256_SPKI_PREFIX = seq(P256_ALGORITHM(), tlv(0x03, Buffer.alloc(66))).subarray(0, -65);
 
-/** SubjectPublicKeyInfo DER of a P-256 key (RFC 5480). */
-export function spkiDer(key: KeyObject): Buffer {
-  return seq(P256_ALGORITHM(), bits(ecPoint(key)));
+/** The uncompressed point (04 | x | y) of a P-256 SubjectPublicKeyInfo. */
+function ecPoint(spki: Buffer): Buffer {
+  if (spki.length !== P256_SPKI_PREFIX.length + 65 || !spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX) || spki[P256_SPKI_PREFIX.length] !== 4) {
+    throw new Error('not an uncompressed P-256 public key');
+  }
+  return spki.subarray(P256_SPKI_PREFIX.length);
 }
 
-/** PKCS#8 PEM of a P-256 private key (RFC 5208 wrapping an RFC 5915 ECPrivateKey), as OpenSSL writes it. */
-export function pkcs8Pem(privateKey: KeyObject): string {
-  const jwk = privateKey.export({ format: 'jwk' });
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('not a P-256 private key');
-  const point = Buffer.concat([Buffer.from([4]), jwkBytes(jwk.x, 'x'), jwkBytes(jwk.y, 'y')]);
-  const ecPrivateKey = seq(uint(1), octets(jwkBytes(jwk.d, 'd')), explicit(1, bits(point)));
-  const der = seq(uint(0), P256_ALGORITHM(), octets(ecPrivateKey));
-  return pem('PRIVATE KEY', der);
+/** PKCS#8 PEM of a private key given as PKCS#8 DER. */
+export function pkcs8Pem(pkcs8: Buffer): string {
+  return pem('PRIVATE KEY', pkcs8);
 }
 
 function pem(label: string, der: Buffer): string {
@@ -84,9 +94,9 @@ function pem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-function keyId(publicKey: KeyObject): Buffer {
+function keyId(spki: Buffer): Buffer {
   // RFC 5280 method 1: SHA-1 of the subjectPublicKey BIT STRING contents.
-  return createHash('sha1').update(ecPoint(publicKey)).digest();
+  return createHash('sha1').update(ecPoint(spki)).digest();
 }
 
 function ekuFor(mode: CertMode): string[] {
@@ -96,7 +106,8 @@ function ekuFor(mode: CertMode): string[] {
 interface Issue {
   subject: Buffer;
   issuer: Buffer;
-  publicKey: KeyObject;
+  /** SubjectPublicKeyInfo DER of the certified key. */
+  publicKey: Buffer;
   signingKey: KeyObject;
   issuerKeyId: Buffer;
   notBefore: Date;
@@ -115,7 +126,7 @@ function build(i: Issue): string {
     i.issuer,
     seq(time(i.notBefore), time(i.notAfter)),
     i.subject,
-    spkiDer(i.publicKey),
+    i.publicKey,
     explicit(3, seq(...i.extensions, extension(OID.authorityKeyId, false, seq(tlv(0x80, i.issuerKeyId))))),
   );
   const signature = sign('sha256', tbs, i.signingKey);
@@ -125,13 +136,13 @@ function build(i: Issue): string {
 export const CA_NAME = 'float internal CA';
 
 /** A self-signed CA certificate (PEM). */
-export function createCaCertificate(keys: KeyPair, now: Date, cn = CA_NAME): string {
+export function createCaCertificate(keys: SigningKey, now: Date, cn = CA_NAME): string {
   const subject = name(cn, 'float');
-  const kid = keyId(keys.publicKey);
+  const kid = keyId(keys.spki);
   return build({
     subject,
     issuer: subject,
-    publicKey: keys.publicKey,
+    publicKey: keys.spki,
     signingKey: keys.privateKey,
     issuerKeyId: kid,
     notBefore: new Date(now.getTime() - DAY),
@@ -152,8 +163,8 @@ export interface CaContext {
   privateKey: KeyObject;
 }
 
-export function caContext(caKeys: KeyPair, cn = CA_NAME): CaContext {
-  return { subject: name(cn, 'float'), keyId: keyId(caKeys.publicKey), privateKey: caKeys.privateKey };
+export function caContext(caKeys: SigningKey, cn = CA_NAME): CaContext {
+  return { subject: name(cn, 'float'), keyId: keyId(caKeys.spki), privateKey: caKeys.privateKey };
 }
 
 /** The instant a certificate time encodes (DER times have whole seconds). */
@@ -165,7 +176,7 @@ export interface IssuedCertificate {
 }
 
 /** A leaf certificate for a request, signed by the CA. */
-export function issueCertificate(req: CertRequest, publicKey: KeyObject, ca: CaContext, now: Date): IssuedCertificate {
+export function issueCertificate(req: CertRequest, publicKey: Buffer, ca: CaContext, now: Date): IssuedCertificate {
   for (const d of req.dnsNames) {
     // dNSName is an IA5String: internationalised names must come as A-labels (xn--...).
     if (!/^[\x21-\x7e]+$/.test(d)) throw new FloatUserError(`certificate ${req.id}: ${JSON.stringify(d)} is not a valid DNS name`, 'F2022');

@@ -2,7 +2,6 @@
 // group_vars, ansible.cfg, site.yml, services.yml, passwords.yml, a vault
 // password, and a Vagrantfile or local test host settings). `planEnv` computes
 // the files from the options (randomness passed in); `writeEnv` writes them.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { IPv4, IPv4CidrRange } from 'ip-num';
@@ -201,15 +200,6 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
   files.set('.gitignore', '.vault_password\n.float/\n.float-env/\n.vagrant/\n');
   if (o.vagrant || libvirt) files.set('Vagrantfile', templates.render('Vagrantfile.njk', { hosts, ram: o.ram, libvirt }));
   return files;
-}
-
-export function randomNetwork(isFree: (cidr: string) => boolean): string {
-  for (let i = 0; i < 200; i++) {
-    const b = randomBytes(2);
-    const net = `10.${b[0]}.${b[1]}.0/24`;
-    if (isFree(net)) return net;
-  }
-  throw new FloatUserError('could not find a free 10.x.y.0/24 network for the test environment', 'F2043');
 }
 
 /** Writes the files into DIR (built beside it, then moved in); refuses to overwrite an environment. */

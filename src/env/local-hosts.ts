@@ -28,7 +28,7 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { STAMP_FILE, cachedStamp, ensureRootfs, pruneOldRootfs } from './rootfs.js';
-import { type Cidr, type EnvHost, type EnvSpec, cidrOverlap, formatCidr, netnsName, parseCidr, usedNetworks, validateSpec, vethName } from './spec.js';
+import { type Cidr, type EnvHost, type EnvSpec, cidrOverlap, formatCidr, netnsName, parseCidr, prefixLength, usedNetworks, validateSpec, vethName } from './spec.js';
 import { ensureSshKey, sshOptions } from './ssh-key.js';
 import {
   type Log,
@@ -125,14 +125,55 @@ function hostRoot(spec: EnvSpec, host: string): string {
   return join(hostDir(spec, host), 'root');
 }
 
-function loadState(spec: EnvSpec): EnvState {
+/**
+ * What envUp recorded. Absent: nothing was created. Unreadable or malformed: an
+ * error naming the file, never "nothing": env down would then forget the
+ * processes, mounts and links it must remove.
+ */
+export function loadState(spec: Pick<EnvSpec, 'stateDir' | 'name' | 'bridge' | 'network' | 'gateway'>): EnvState {
+  const file = join(spec.stateDir, 'state.json');
+  let text: string;
   try {
-    const s = JSON.parse(readFileSync(statePath(spec), 'utf8')) as EnvState;
-    s.hosts ??= {};
-    return s;
-  } catch {
-    return { name: spec.name, bridge: spec.bridge, network: spec.network, gateway: spec.gateway, hosts: {} };
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { name: spec.name, bridge: spec.bridge, network: spec.network, gateway: spec.gateway, hosts: {} };
+    }
+    throw new FloatUserError(`cannot read the test environment's state ${file}: ${(err as Error).message}`, 'F3010');
   }
+  const bad = (why: string) =>
+    new FloatUserError(
+      `${file}: ${why}; it records the hosts' processes, mounts and links that env down must remove: repair it, or stop them by hand and delete it`,
+      'F3010',
+    );
+  let s: unknown;
+  try {
+    s = JSON.parse(text);
+  } catch (err) {
+    throw bad(`not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad('expected a JSON object');
+  const o = s as Record<string, unknown>;
+  for (const k of ['name', 'bridge', 'network', 'gateway'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(`"${k}" must be a string`);
+  }
+  const hosts = o.hosts ?? {};
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) throw bad('"hosts" must be an object');
+  for (const [h, hs] of Object.entries(hosts as Record<string, unknown>)) {
+    if (typeof hs !== 'object' || hs === null || Array.isArray(hs)) throw bad(`hosts.${h} must be an object`);
+    const x = hs as Record<string, unknown>;
+    if (x.pid !== undefined && !(Number.isInteger(x.pid) && (x.pid as number) > 0)) throw bad(`hosts.${h}.pid must be a positive integer`);
+    if (x.cgroups !== undefined && !(Array.isArray(x.cgroups) && x.cgroups.every((c) => typeof c === 'string'))) {
+      throw bad(`hosts.${h}.cgroups must be a list of paths`);
+    }
+  }
+  return {
+    name: (o.name as string | undefined) ?? spec.name,
+    bridge: (o.bridge as string | undefined) ?? spec.bridge,
+    network: (o.network as string | undefined) ?? spec.network,
+    gateway: (o.gateway as string | undefined) ?? spec.gateway,
+    hosts: hosts as Record<string, HostState>,
+  };
 }
 
 function saveState(spec: EnvSpec, state: EnvState): void {
@@ -203,12 +244,12 @@ async function natPresent(name: string, network: string, bridge: string): Promis
 async function setupNetwork(spec: EnvSpec, net: Cidr, state: EnvState, log: Log): Promise<void> {
   const kind = await linkKind(spec.bridge);
   if (kind === undefined) {
-    log(`creating bridge ${spec.bridge} (${spec.gateway}/${net.prefix})`);
+    log(`creating bridge ${spec.bridge} (${spec.gateway}/${prefixLength(net)})`);
     await run('ip', ['link', 'add', 'name', spec.bridge, 'type', 'bridge']);
   } else if (kind !== 'bridge') {
     throw new FloatUserError(`test_env.bridge: ${spec.bridge} already exists on this machine and is not a bridge (${kind || 'a plain interface'})`, 'F2043');
   }
-  await run('ip', ['addr', 'replace', `${spec.gateway}/${net.prefix}`, 'dev', spec.bridge]);
+  await run('ip', ['addr', 'replace', `${spec.gateway}/${prefixLength(net)}`, 'dev', spec.bridge]);
   await run('ip', ['link', 'set', spec.bridge, 'up']);
   if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') {
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
@@ -232,7 +273,7 @@ async function setupHostNetwork(spec: EnvSpec, host: EnvHost, net: Cidr): Promis
   await run('ip', ['link', 'set', veth, 'master', spec.bridge]);
   await run('ip', ['link', 'set', veth, 'up']);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  await run('ip', ['-n', ns, 'addr', 'add', `${host.ip}/${net.prefix}`, 'dev', 'eth0']);
+  await run('ip', ['-n', ns, 'addr', 'add', `${host.ip}/${prefixLength(net)}`, 'dev', 'eth0']);
   await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', ns, 'route', 'add', 'default', 'via', spec.gateway]);
 }

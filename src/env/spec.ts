@@ -11,12 +11,19 @@
 //     ssh_key: .float-env/ssh/id_ed25519  # optional, relative to config.yml
 //
 // Each host of hosts.yml boots with its first IPv4 address (`ips: [...]` or `ip:`).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, type Node } from 'yaml';
+import type { Node } from 'yaml';
+import type { z } from 'zod';
 import { type Diagnostic, FloatUserError } from '../config/diagnostics.js';
+import { testEnv } from '../config/schema/config.js';
+import { at, locate, plain, readYamlFile, toSourced, type Sourced } from '../config/source.js';
+import { validate } from '../config/validate.js';
+
+type TestEnv = z.infer<typeof testEnv>;
 import type { Log } from './sys.js';
 
 export interface EnvHost {
@@ -42,50 +49,34 @@ export interface EnvSpec {
   log?: Log;
 }
 
-// ---- IPv4 helpers --------------------------------------------------------------
+// ---- IPv4 (ip-num, as everywhere else in float) ---------------------------------
 
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+/** An IPv4 network: its first address and prefix length. */
+export type Cidr = IPv4CidrRange;
+
+/** An IPv4 address as a number, or undefined when s is not one. */
+export function parseIPv4(s: string): bigint | undefined {
+  const t = s.trim();
+  return Validator.isValidIPv4String(t)[0] ? IPv4.fromDecimalDottedString(t).getValue() : undefined;
 }
 
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export interface Cidr {
-  base: number;
-  prefix: number;
-}
-
+/** "A.B.C.D/N" (or a bare address, /32) as the network holding it; undefined when malformed. */
 export function parseCidr(s: string): Cidr | undefined {
   const [addr, len, ...rest] = s.trim().split('/');
-  if (rest.length) return undefined;
+  if (rest.length || (len !== undefined && !/^\d{1,2}$/.test(len))) return undefined;
   const a = parseIPv4(addr);
-  const prefix = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : NaN;
-  if (a === undefined || !(prefix >= 0 && prefix <= 32)) return undefined;
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { base: (a & mask) >>> 0, prefix };
+  const prefix = len === undefined ? 32 : Number(len);
+  if (a === undefined || prefix > 32) return undefined;
+  const size = 1n << BigInt(32 - prefix);
+  return IPv4CidrRange.fromCidr(`${IPv4.fromNumber(a - (a % size)).toString()}/${prefix}`);
 }
 
-function cidrSize(c: Cidr): number {
-  return 2 ** (32 - c.prefix);
-}
-
-export function cidrContains(c: Cidr, ip: number): boolean {
-  return ip >= c.base && ip < c.base + cidrSize(c);
-}
-
-export function cidrOverlap(a: Cidr, b: Cidr): boolean {
-  return a.base < b.base + cidrSize(b) && b.base < a.base + cidrSize(a);
-}
-
-export function formatCidr(c: Cidr): string {
-  return `${formatIPv4(c.base)}/${c.prefix}`;
-}
+export const prefixLength = (c: Cidr): number => Number(c.cidrPrefix.getValue());
+export const formatCidr = (c: Cidr): string => c.toCidrString();
+export const cidrContains = (c: Cidr, ip: bigint): boolean => ip >= c.getFirst().getValue() && ip <= c.getLast().getValue();
+export const cidrOverlap = (a: Cidr, b: Cidr): boolean => a.isOverlapping(b);
+/** The n-th address of a network (0: the network address itself). */
+export const nthAddress = (c: Cidr, n: number): string => IPv4.fromNumber(c.getFirst().getValue() + BigInt(n)).toString();
 
 /** What the machine already routes or uses (except through bridge): test networks must not overlap it. */
 export function usedNetworks(exceptDev?: string): { cidr: Cidr; what: string }[] {
@@ -107,7 +98,7 @@ export function usedNetworks(exceptDev?: string): { cidr: Cidr; what: string }[]
     for (const line of readFileSync('/etc/resolv.conf', 'utf8').split('\n')) {
       const m = /^\s*nameserver\s+(\S+)/.exec(line);
       const a = m ? parseIPv4(m[1]) : undefined;
-      if (a !== undefined) out.push({ cidr: { base: a, prefix: 32 }, what: `name server ${m![1]}` });
+      if (a !== undefined) out.push({ cidr: parseCidr(m![1])!, what: `name server ${m![1]}` });
     }
   } catch {
     // no resolv.conf
@@ -115,14 +106,18 @@ export function usedNetworks(exceptDev?: string): { cidr: Cidr; what: string }[]
   return out;
 }
 
-/** A random free 10.x.y.0/24 (for tests and `create-env --local`). */
-export function pickFreeNetwork(): string {
-  const used = usedNetworks();
+/**
+ * A random 10.x.y.0/24: for local test hosts (tests, `create-env --local`) one that
+ * nothing on this machine routes or uses; for hosts elsewhere (Vagrant) any.
+ */
+export function pickFreeNetwork(opts: { onThisMachine?: boolean } = {}): string {
+  const used = opts.onThisMachine === false ? [] : usedNetworks();
   for (let i = 0; i < 1000; i++) {
-    const c: Cidr = { base: ((10 << 24) >>> 0) + ((1 + Math.floor(Math.random() * 250)) << 16) + (Math.floor(Math.random() * 256) << 8), prefix: 24 };
+    const b = randomBytes(2);
+    const c = parseCidr(`10.${b[0]}.${b[1]}.0/24`)!;
     if (!used.some((u) => cidrOverlap(u.cidr, c))) return formatCidr(c);
   }
-  throw new Error('no free 10.x.y.0/24 network on this machine');
+  throw new FloatUserError('no free 10.x.y.0/24 network for the test environment on this machine', 'F1002');
 }
 
 // ---- names -----------------------------------------------------------------------
@@ -161,7 +156,7 @@ export function validateSpec(spec: EnvSpec, where = 'test_env', hostsWhere?: str
   if (!IFNAME.test(spec.bridge)) errs.push(`${where}: bridge '${spec.bridge}' is not a valid interface name (at most 15 characters)`);
   const net = parseCidr(spec.network);
   if (!net || !spec.network.includes('/')) errs.push(`${where}: network '${spec.network}' is not an IPv4 CIDR like 10.1.2.0/24`);
-  else if (net.prefix > 29 || net.prefix < 8) errs.push(`${where}: network ${spec.network}: the prefix length must be between 8 and 29`);
+  else if (prefixLength(net) > 29 || prefixLength(net) < 8) errs.push(`${where}: network ${spec.network}: the prefix length must be between 8 and 29`);
   const gw = parseIPv4(spec.gateway);
   if (gw === undefined) errs.push(`${where}: gateway '${spec.gateway}' is not an IPv4 address`);
   else if (net && !cidrContains(net, gw)) errs.push(`${where}: gateway ${spec.gateway} is outside ${spec.network}`);
@@ -175,7 +170,7 @@ export function validateSpec(spec: EnvSpec, where = 'test_env', hostsWhere?: str
       continue;
     }
     if (net && !cidrContains(net, a)) errs.push(`${hp}host ${h.name}: ${h.ip} is outside the test network ${spec.network}`);
-    if (net && (a === net.base || a === net.base + cidrSize(net) - 1)) errs.push(`${hp}host ${h.name}: ${h.ip} is the network or broadcast address`);
+    if (net && (a === net.getFirst().getValue() || a === net.getLast().getValue())) errs.push(`${hp}host ${h.name}: ${h.ip} is the network or broadcast address`);
     if (a === gw) errs.push(`${hp}host ${h.name}: ${h.ip} is the gateway address (the bridge's)`);
     const other = seen.get(h.ip);
     if (other) errs.push(`${hp}hosts ${other} and ${h.name} both use ${h.ip}`);
@@ -187,101 +182,69 @@ export function validateSpec(spec: EnvSpec, where = 'test_env', hostsWhere?: str
 
 // ---- config.yml -> spec ---------------------------------------------------------------
 
-function readYaml(path: string): { value: unknown; node: (keys: string[]) => Node | undefined; lc: LineCounter } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FloatUserError([{ code: 'F1005', severity: 'error', message: `cannot read ${path}: ${(e as Error).message}` }]);
-  }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  if (doc.errors.length) {
-    throw new FloatUserError(
-      doc.errors.map((e) => ({
-        code: 'F1000' as const,
-        severity: 'error' as const,
-        message: e.message.split('\n')[0],
-        pos: { file: path, line: e.linePos?.[0].line ?? 1, col: e.linePos?.[0].col ?? 1 },
-      })),
-    );
-  }
-  return {
-    value: doc.toJS(),
-    node: (keys) => {
-      const n = doc.getIn(keys, true);
-      return n && typeof n === 'object' ? (n as Node) : undefined;
-    },
-    lc,
-  };
-}
-
-function diag(file: string, lc: LineCounter, node: Node | undefined, message: string, code: Diagnostic['code'] = 'F1002'): Diagnostic {
-  const off = node?.range?.[0];
-  const p = off !== undefined ? lc.linePos(off) : { line: 1, col: 1 };
-  return { code, severity: 'error', message, pos: { file, line: p.line, col: p.col } };
+function readOrThrow(path: string): Sourced {
+  const diags: Diagnostic[] = [];
+  const file = readYamlFile(path, diags);
+  if (!file) throw new FloatUserError(diags);
+  return toSourced(file, file.doc.contents as Node | null);
 }
 
 /** Reads config.yml (and its hosts file) into an EnvSpec. */
 export function specFromConfig(configPath: string, log?: Log): EnvSpec {
   const cfgPath = resolve(configPath);
   const dir = dirname(cfgPath);
-  const cfg = readYaml(cfgPath);
-  const top = (cfg.value ?? {}) as Record<string, unknown>;
-  const te = top.test_env;
-  if (te === undefined || te === null) {
+  const cfg = readOrThrow(cfgPath);
+  const teSource = at(cfg, ['test_env']);
+  if (!teSource || (teSource.kind === 'scalar' && teSource.value === null)) {
     throw new FloatUserError([
-      diag(
-        cfgPath,
-        cfg.lc,
-        undefined,
-        'config.yml has no test_env: add e.g. `test_env: {network: 10.123.45.0/24}` (keys: network, gateway, bridge, name, state_dir, ssh_key) to boot its hosts locally',
-        'F1003',
-      ),
+      {
+        code: 'F1003',
+        severity: 'error',
+        message: 'config.yml has no test_env: add e.g. `test_env: {network: 10.123.45.0/24}` (keys: network, gateway, bridge, name, state_dir, ssh_key) to boot its hosts locally',
+        pos: locate(cfg, []),
+      },
     ]);
   }
-  if (!isMap(cfg.node(['test_env']))) {
-    throw new FloatUserError([diag(cfgPath, cfg.lc, cfg.node(['test_env']), 'test_env must be a map (network, gateway, bridge, name, state_dir, ssh_key)')]);
-  }
-  const t = te as Record<string, unknown>;
-  const errs: Diagnostic[] = [];
-  const KEYS = ['network', 'gateway', 'bridge', 'name', 'state_dir', 'ssh_key'];
-  for (const k of Object.keys(t)) {
-    if (!KEYS.includes(k)) errs.push(diag(cfgPath, cfg.lc, cfg.node(['test_env', k]), `test_env: unknown key '${k}' (known: ${KEYS.join(', ')})`, 'F1001'));
-    else if (typeof t[k] !== 'string') errs.push(diag(cfgPath, cfg.lc, cfg.node(['test_env', k]), `test_env.${k} must be a string`));
-  }
-  if (errs.length) throw new FloatUserError(errs);
-  const str = (k: string) => t[k] as string | undefined;
-  const hostsFile = resolve(dir, typeof top.hosts_file === 'string' ? top.hosts_file : 'hosts.yml');
-  const hy = readYaml(hostsFile);
-  const hostsMap = ((hy.value ?? {}) as Record<string, unknown>).hosts;
-  if (!hostsMap || typeof hostsMap !== 'object' || Array.isArray(hostsMap)) {
-    throw new FloatUserError([diag(hostsFile, hy.lc, hy.node(['hosts']), 'the hosts file has no `hosts:` map', 'F1003')]);
+  const diags: Diagnostic[] = [];
+  const t = validate(testEnv, teSource, diags, { prefix: ['test_env'], what: 'test_env attribute' });
+  if (!t) throw new FloatUserError(diags);
+  const hostsFileName = at(cfg, ['hosts_file']);
+  const hostsFile = resolve(dir, hostsFileName?.kind === 'scalar' && typeof hostsFileName.value === 'string' ? hostsFileName.value : 'hosts.yml');
+  const hy = readOrThrow(hostsFile);
+  const hostsMap = at(hy, ['hosts']);
+  if (hostsMap?.kind !== 'map') {
+    throw new FloatUserError([{ code: 'F1003', severity: 'error', message: 'the hosts file has no `hosts:` map', pos: locate(hostsMap ?? hy, []) }]);
   }
   const hosts: EnvHost[] = [];
-  for (const [name, raw] of Object.entries(hostsMap as Record<string, unknown>)) {
-    const attrs = (raw ?? {}) as Record<string, unknown>;
+  for (const [name, entry] of hostsMap.entries) {
+    const attrs = (plain(entry.value) ?? {}) as Record<string, unknown>;
     const cands = [...(Array.isArray(attrs.ips) ? attrs.ips : []), attrs.ip].filter((x): x is string => typeof x === 'string');
     const ip = cands.find((c) => parseIPv4(c) !== undefined);
     if (!ip) {
-      errs.push(diag(hostsFile, hy.lc, hy.node(['hosts', name]), `host ${name} has no IPv4 address (ips: [...] or ip:) to boot it with`, 'F1003'));
+      diags.push({ code: 'F1003', severity: 'error', message: `host ${name} has no IPv4 address (ips: [...] or ip:) to boot it with`, pos: locate(hostsMap, [name], { key: true }) });
       continue;
     }
     hosts.push({ name, ip });
   }
-  if (errs.length) throw new FloatUserError(errs);
+  if (diags.length) throw new FloatUserError(diags);
+  const str = (k: keyof TestEnv) => t[k];
   let network = str('network');
   if (network === undefined) {
     const nets = new Set(hosts.map((h) => formatCidr(parseCidr(`${h.ip}/24`)!)));
     if (nets.size !== 1) {
       throw new FloatUserError([
-        diag(cfgPath, cfg.lc, cfg.node(['test_env']), `test_env.network is needed: the hosts' addresses span ${[...nets].join(', ') || 'no network'}`, 'F1003'),
+        {
+          code: 'F1003',
+          severity: 'error',
+          message: `test_env.network is needed: the hosts' addresses span ${[...nets].join(', ') || 'no network'}`,
+          pos: locate(teSource, []),
+        },
       ]);
     }
     network = [...nets][0];
   }
   const netC = parseCidr(network);
-  const gateway = str('gateway') ?? (netC ? formatIPv4(netC.base + 1) : '');
+  const gateway = str('gateway') ?? (netC ? nthAddress(netC, 1) : '');
   const name = str('name') ?? defaultEnvName(dir);
   const abs = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const stateDir = abs(str('state_dir') ?? '.float-env');

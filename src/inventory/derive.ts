@@ -194,7 +194,7 @@ export interface FirewallRule {
   port: number;
   protocols: Array<'tcp' | 'udp'>;
   service: string;
-  /** Why the port is open: ports | public_endpoint | monitoring. */
+  /** Why the port is open: ports | frontends_only | public_endpoint | monitoring. */
   reason: string;
   /** The address set allowed to connect (float_firewall_sets, emitted once for all hosts). */
   sources: SourceSet;
@@ -216,14 +216,24 @@ export function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6
 }
 
 /**
+ * Ports of built-in services that only the frontend hosts may reach: the ACME
+ * export (float-infra-acme) hands out the public certificates with their
+ * private keys, and only the frontends fetch them.
+ */
+const FRONTEND_ONLY_PORTS: Record<string, number[]> = { acme: [5005] };
+
+/**
  * Which sources may reach each port a service exposes on this host. Container
- * ports stay local (nothing opened); `ports` are open to all hosts; endpoint ports
+ * ports stay local (nothing opened); `ports` are open to all hosts (the ACME export to the frontends only); endpoint ports
  * to the frontend hosts; monitoring ports to the hosts running prometheus.
  */
 export function firewallRules(ctx: Context, h: Host): FirewallRule[] {
   const rules: FirewallRule[] = [];
   for (const s of ctx.servicesOnHost.get(h.name)!) {
-    for (const p of s.ports) rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
+    for (const p of s.ports) {
+      if (FRONTEND_ONLY_PORTS[s.name]?.includes(p)) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'frontends_only', sources: 'frontends' });
+      else rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
+    }
     const endpointPorts = new Set([
       ...s.public_endpoints.map((e) => e.port),
       ...s.horizontal_endpoints.map((e) => e.port),

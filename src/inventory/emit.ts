@@ -123,16 +123,17 @@ export function emitInventory(inv: Inventory, outDir: string, opts: EmitOptions 
   const link = join(parent, `${version}.link`);
   const old = join(parent, `.${basename(outDir)}.${process.pid}-0`);
   try {
-    mkdirSync(staging);
+    // Owner only (0700/0600): the inventory holds copies of the vault files.
+    mkdirSync(staging, { mode: 0o700 });
     const dirs = new Set<string>([staging]);
     for (const [rel, text] of files) {
       const p = join(staging, rel);
       const d = dirname(p);
       if (!dirs.has(d)) {
-        mkdirSync(d, { recursive: true });
+        mkdirSync(d, { recursive: true, mode: 0o700 });
         dirs.add(d);
       }
-      writeFileSync(p, text, { mode: 0o644 });
+      writeFileSync(p, text, { mode: 0o600 });
       opts.afterWrite?.(rel);
     }
     symlinkSync(version, link);

@@ -69,6 +69,8 @@ ${LOCAL_PODMAN_VARS}`,
         'services.yml': `include: ${REPO_ROOT}/services.default.yml
 web:
   scheduling_group: backend
+  service_credentials:
+    - name: web
   containers:
     - name: http
       image: localhost/busybox:latest
@@ -171,6 +173,33 @@ web:
     // The certificate export answers only clients with a certificate from float's CA.
     const noCert = env!.on(otherFrontend, `curl -s -o /dev/null -w '%{http_code}' --cacert /etc/credentials/x509/host/ca.pem https://acme.${DOMAIN}:5005/certs.tar`).out;
     expect(noCert).toBe('400');
+  });
+
+  it('the certificate export answers the frontends only: other certificates of the CA get 403, other hosts cannot connect', () => {
+    const url = `https://acme.${DOMAIN}:5005/certs.tar`;
+    /** HTTP status of the export for a client certificate (files on `from`), or 'failed: ...' when curl cannot connect. */
+    const fetchAs = (from: string, cert: string, key: string) => {
+      const r = env!.on(from, `timeout 20 curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert /etc/credentials/x509/host/ca.pem --cert ${cert} --key ${key} ${url}`);
+      return r.status === 0 ? r.out : `failed: ${r.status} ${r.out}`;
+    };
+    const x509 = '/etc/credentials/x509';
+    // Positive control: the other frontend's own host certificate gets the bundle.
+    expect(fetchAs(otherFrontend, `${x509}/host/client/cert.pem`, `${x509}/host/client/private_key.pem`)).toBe('200');
+    // The backend's certificates (its host's and its service's), presented from a frontend, so the
+    // firewall lets the connection through and nginx must decide: refused.
+    for (const cred of ['host', 'web']) {
+      const copy = (f: string) => env!.on(otherFrontend, `mkdir -p /root/be1-${cred} && echo '${env!.on('be1', `base64 -w0 ${x509}/${cred}/client/${f}`).out}' | base64 -d > /root/be1-${cred}/${f}`);
+      expect(copy('cert.pem').status).toBe(0);
+      expect(copy('private_key.pem').status).toBe(0);
+      expect(env!.on(otherFrontend, `openssl verify -CAfile ${x509}/host/ca.pem /root/be1-${cred}/cert.pem`).out, cred).toContain(': OK');
+      expect(fetchAs(otherFrontend, `/root/be1-${cred}/cert.pem`, `/root/be1-${cred}/private_key.pem`), cred).toBe('403');
+    }
+    // From the backend itself the export port is closed (the frontend, same command, got through above).
+    const fromBackend = env!.on('be1', `timeout 20 curl -s -o /dev/null --connect-timeout 5 --resolve acme.${DOMAIN}:5005:${ip[acmeHost]} --cacert ${x509}/host/ca.pem --cert ${x509}/host/client/cert.pem --key ${x509}/host/client/private_key.pem ${url}; echo "curl exit $?"`);
+    expect(fromBackend.out).toMatch(/curl exit (28|7)$/);
+    // The frontend's sync still works end to end.
+    const sync = env!.on(otherFrontend, 'systemctl start float-acme-sync.service && systemctl is-failed float-acme-sync.service');
+    expect(sync.out).toBe('inactive');
   });
 
   it('a second run changes nothing', () => {

@@ -376,3 +376,134 @@ ${LOCAL_PODMAN_VARS}`,
     expect(on('be1', 'systemctl is-active web-http.service').out).toBe('active');
   });
 });
+
+// SSH access and container hardening on one local host: root's authorized_keys
+// follows `admins` exactly (removal revokes), sshd takes keys only, the CA is
+// trusted for the fleet's names only, host certificates have distinct serials,
+// and container values arrive intact without being printed.
+describe.skipIf(skipReason !== undefined)('float run on local hosts: SSH access and containers', { timeout: 15 * 60_000 }, () => {
+  let env: LocalEnv | undefined;
+  let ip = '';
+  let dir = '';
+  const HOSTILE = `50% of $HOME and \${X} "double" 'single' back\\slash  two  spaces`;
+  const secret = (n: number) => `not-for-logs-${n}-${process.pid}`;
+  const adminKey = () => readFileSync(join(dir, 'alice.pub'), 'utf8').trim();
+  const globals = (admins: boolean) => `domain: ${DOMAIN}
+domain_public: [example.test]
+testing: true
+${LOCAL_PODMAN_VARS}${admins ? `admins:\n  - name: alice\n    ssh_keys: ["${adminKey()}"]\n` : ''}`;
+  const servicesYml = (n: number) => `hostile:
+  scheduling_group: backend
+  containers:
+    - name: main
+      image: localhost/busybox:latest
+      args: /bin/sh -c "exec sleep 1000000" "50% done" $HOME
+      volumes:
+        - tmpfs: /scratch dir
+      env:
+        HOSTILE: ${JSON.stringify(HOSTILE)}
+        API_TOKEN: ${secret(n)}
+`;
+  const commit = (msg: string) => env!.git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qam', msg);
+  /** ssh from this machine as root with `key`, extra options first; returns status and stderr. */
+  const sshAs = (key: string, ...opts: string[]) =>
+    spawnSync('ssh', ['-i', key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', ...opts, `root@${ip}`, 'true'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  beforeAll(async () => {
+    const network = pickFreeNetwork();
+    ip = `${network.split('.').slice(0, 3).join('.')}.10`;
+    dir = writeTree(
+      {
+        'config.yml': `plugin: float\nvault_password_file: .vault_password\ntest_env:\n  network: ${network}\n`,
+        '.vault_password': 'e2e-ssh-vault-password\n',
+        '.gitignore': '.float/\n.float-env/\n.vault_password\ncredentials/\n',
+        'hosts.yml': `hosts:\n  h1:\n    ips: [${ip}]\n    ansible_host: ${ip}\n    groups: [backend]\n${LOCAL_HOSTS_GROUP_VARS}`,
+        'services.yml': servicesYml(1),
+        'passwords.yml': '[]\n',
+        'site.yml': `- import_playbook: ${REPO_ROOT}/playbooks/all.yml\n`,
+        'group_vars/all/config.yml': '# written below, with the admin key\n',
+      },
+      'float-ssh-e2e-',
+    );
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@example.test', '-f', join(dir, 'alice')]);
+    writeFileSync(join(dir, 'group_vars/all/config.yml'), globals(true));
+    env = new LocalEnv(dir);
+    await env.up();
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    if (env) console.log(`SSH e2e timings:\n  ${env.timings.join('\n  ')}`);
+    if (env?.spec) await envDown(env.spec).catch((e) => console.error(`env down failed: ${(e as Error).message}`));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 5 * 60_000);
+
+  it('an admin key is authorized, and removing the admin revokes it; the environment key keeps working', () => {
+    const r = env!.floatRun(['site.yml'], 'first float run (with an admin)');
+    expect(r.status, r.out.slice(-3000)).toBe(0);
+    expect(sshAs(join(dir, 'alice')).status).toBe(0);
+    writeFileSync(join(dir, 'group_vars/all/config.yml'), globals(false));
+    commit('remove alice');
+    const again = env!.floatRun(['site.yml'], 'float run without the admin');
+    expect(again.status, again.out.slice(-3000)).toBe(0);
+    const denied = sshAs(join(dir, 'alice'));
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toContain('Permission denied');
+    expect(env!.on('h1', 'grep -c alice@example.test /root/.ssh/authorized_keys').out).toBe('0');
+    // Positive control: the environment's own key (ssh_extra_root_keys) still logs in.
+    expect(sshAs(join(dir, '.float-env/ssh/id_ed25519')).status).toBe(0);
+  });
+
+  it('sshd accepts keys only: no password, no keyboard-interactive, root by key', () => {
+    const t = env!.on('h1', 'sshd -T').out;
+    expect(t).toMatch(/^passwordauthentication no$/m);
+    expect(t).toMatch(/^kbdinteractiveauthentication no$/m);
+    expect(t).toMatch(/^permitrootlogin without-password$/m);
+    // What the server offers a client that has no key: public keys only.
+    const r = sshAs('/dev/null', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('Permission denied (publickey)');
+  });
+
+  it('hosts trust the SSH CA for the fleet\'s names only; each host certificate has its own serial', () => {
+    const pub = readFileSync(join(dir, 'credentials/ssh/key.pub'), 'utf8').trim();
+    expect(env!.on('h1', 'grep -v "^#" /etc/ssh/ssh_known_hosts').out).toBe(`@cert-authority *.${DOMAIN},h1 ${pub}`);
+    // The line the host has works for a client with strict checking.
+    const known = join(dir, 'known_hosts');
+    writeFileSync(known, env!.on('h1', 'cat /etc/ssh/ssh_known_hosts').out + '\n');
+    const strict = (alias: string) =>
+      spawnSync('ssh', ['-i', join(dir, '.float-env/ssh/id_ed25519'), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+        '-o', `HostKeyAlias=${alias}`, '-o', 'HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com', `root@${ip}`, 'hostname'], { encoding: 'utf8', timeout: 30_000 });
+    expect(strict(`h1.${DOMAIN}`).stdout.trim()).toBe('h1');
+    const serials = env!.on('h1', "for c in /etc/ssh/ssh_host_*_key-cert.pub; do ssh-keygen -L -f $c | sed -n 's/^ *Serial: //p'; done").out.split('\n');
+    expect(serials.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(serials).size).toBe(serials.length);
+    expect(serials).not.toContain('0');
+  });
+
+  it('container values arrive intact: env with %, $, quotes and spaces; args; a tmpfs path with a space', () => {
+    expect(env!.on('h1', 'podman exec hostile-main /bin/busybox printenv HOSTILE').out).toBe(HOSTILE);
+    const cmd = env!.on('h1', "podman inspect --format '{{json .Config.Cmd}}' hostile-main").out;
+    expect(JSON.parse(cmd)).toEqual(['/bin/sh', '-c', 'exec sleep 1000000', '50% done', '$HOME']);
+    expect(env!.on('h1', "podman exec hostile-main sh -c 'test -d \"/scratch dir\" && echo yes'").out).toBe('yes');
+  });
+
+  it('a changed secret in a container environment is applied, but never printed (even with --diff -v); the output names the container', () => {
+    writeFileSync(join(dir, 'services.yml'), servicesYml(2));
+    commit('rotate the token');
+    const r = env!.floatRun(['site.yml', '--diff', '-v'], 'float run --diff -v after changing a secret');
+    expect(r.status, r.out.slice(-3000)).toBe(0);
+    expect(r.out).not.toContain(secret(1));
+    expect(r.out).not.toContain(secret(2));
+    expect(r.out).toMatch(/changed: \[h1\] => \(item=hostile-main\)/);
+    expect(env!.on('h1', 'podman exec hostile-main /bin/busybox printenv API_TOKEN').out).toBe(secret(2));
+  });
+
+  it('a second run changes nothing', () => {
+    const again = env!.floatRun(['site.yml'], 'second float run');
+    expect(again.status, again.out.slice(-3000)).toBe(0);
+    for (const [h, v] of Object.entries(recap(again.out))) expect(v.changed, `${h}: ${changedTasks(again.out).join('; ')}`).toBe(0);
+  });
+});

@@ -25,6 +25,8 @@ export const LOCAL_HOSTS_GROUP_VARS = `group_vars:
   all:
     ansible_user: root
     ansible_ssh_private_key_file: .float-env/ssh/id_ed25519
+    # root's authorized_keys is managed exclusively (float-base-ssh): keep the environment's key in it.
+    ssh_extra_root_keys: ["{{ lookup('ansible.builtin.file', (float_config_file | dirname) ~ '/.float-env/ssh/id_ed25519.pub') }}"]
     ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 `;
 

@@ -381,7 +381,8 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
     ]);
     // Container ports stay local; on the frontend only the built-in acme service opens ports.
     expect(rules('fe1')).toEqual([
-      { port: 5005, protocols: ['tcp', 'udp'], service: 'acme', reason: 'ports', sources: 'all_hosts' },
+      // The ACME export (public certificates with their keys) answers the frontends only.
+      { port: 5005, protocols: ['tcp'], service: 'acme', reason: 'frontends_only', sources: 'frontends' },
       { port: 5004, protocols: ['tcp'], service: 'acme', reason: 'public_endpoint', sources: 'frontends' },
     ]);
     expect(hv.be1.float_firewall_sets).toEqual({

@@ -297,4 +297,39 @@ describe('float sign-host-key', () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/no vault password/);
   });
+
+  it('signs all of a host\'s keys in one call, each certificate with its own serial; a good one is kept as it is', () => {
+    const ecdsaKey = join(root, 'ssh_host_ecdsa_key');
+    sh('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', ecdsaKey]);
+    const ecdsaPub = readFileSync(`${ecdsaKey}.pub`, 'utf8');
+    const r = sign({ keys: [{ public_key: publicKey, certificate: '' }, { public_key: ecdsaPub, certificate: '' }] }, principals, pw);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const certs = (JSON.parse(r.stdout) as { certificates: string[] }).certificates;
+    expect(certs.map((c) => c.split(' ')[0])).toEqual(['ssh-ed25519-cert-v01@openssh.com', 'ecdsa-sha2-nistp256-cert-v01@openssh.com']);
+    const serials = certs.map((c) => /Serial: (\d+)/.exec(show(c))![1]);
+    expect(serials[0]).not.toBe('0');
+    expect(serials[1]).not.toBe('0');
+    expect(serials[0]).not.toBe(serials[1]);
+    // The second call, with the certificates just issued, keeps them (no password needed) ...
+    const kept = sign({ keys: [{ public_key: publicKey, certificate: certs[0] }, { public_key: ecdsaPub, certificate: certs[1] }] }, principals);
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(JSON.parse(kept.stdout)).toEqual({ certificates: certs });
+    // ... and re-signs only the key whose certificate is not its own.
+    const mixed = sign({ keys: [{ public_key: publicKey, certificate: certs[0] }, { public_key: ecdsaPub, certificate: certs[0] }] }, principals, pw);
+    const got = (JSON.parse(mixed.stdout) as { certificates: string[] }).certificates;
+    expect(got[0]).toBe(certs[0]);
+    expect(got[1]).not.toBe(certs[1]);
+    expect(show(got[1])).toContain('ecdsa-sha2-nistp256-cert-v01@openssh.com host certificate');
+  });
+
+  it('input that is not what it expects is a user error with its code, not an internal error', () => {
+    const bad = (input: string) => float(['sign-host-key', '--config', config, '--host', 'be1', '--principal', 'be1'], { pwFile: pw, input });
+    for (const input of ['not json', '{"keys": []}', '{"keys": [{"certificate": ""}]}', '[1]']) {
+      const r = bad(input);
+      expect(r.status, input).toBe(2);
+      expect(r.stderr, input).toMatch(/sign-host-key: .*\[F2060\]/);
+      expect(r.stderr, input).not.toMatch(/internal error|at .*\.ts:/);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // Credentials checked with the real tools: ansible-vault, openssl, ssh-keygen.
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { caFingerprint, ensureSshCa, inspectCertificate, signHostKey, sshCaPaths
 import type { CertRequest } from '../../src/credentials/types.js';
 import { loadVaultPassword } from '../../src/credentials/vault-password.js';
 import { makeVaultCodec, vaultDecrypt, vaultEncrypt } from '../../src/credentials/vault.js';
-import { newKeyPair, pkcs8Pem, spkiDer } from '../../src/credentials/x509.js';
+import { newKeyPair, pkcs8Pem, signingKey } from '../../src/credentials/x509.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'float-cred-'));
 const PASSWORD = 'correct horse battery staple';
@@ -190,14 +190,16 @@ function req(id: string, kind: 'server' | 'client', mode: CertRequest['mode'], d
 }
 
 describe('key encodings', () => {
-  it('our PKCS#8 and SubjectPublicKeyInfo encodings are byte for byte what OpenSSL writes', () => {
+  it('generated keys are P-256, their PEM is what OpenSSL writes, and the public key belongs to the private key', () => {
     for (let i = 0; i < 200; i++) {
       const k = newKeyPair();
-      expect(pkcs8Pem(k.privateKey)).toBe(k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-      expect(spkiDer(k.publicKey).equals(k.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+      const loaded = createPrivateKey(pkcs8Pem(k.pkcs8));
+      expect(loaded.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+      expect(pkcs8Pem(k.pkcs8)).toBe(loaded.export({ type: 'pkcs8', format: 'pem' }));
+      expect(signingKey(k.pkcs8).spki.equals(k.spki)).toBe(true);
     }
     const k = newKeyPair();
-    expect(sh('openssl', ['pkey', '-noout', '-check'], pkcs8Pem(k.privateKey))).toContain('Key is valid');
+    expect(sh('openssl', ['pkey', '-noout', '-check'], pkcs8Pem(k.pkcs8))).toContain('Key is valid');
   });
 });
 

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { compile } from '../../src/compile.js';
 import { FloatUserError } from '../../src/config/diagnostics.js';
 import { certRequests } from '../../src/credentials/requests.js';
-import { caContext, issueCertificate, newKeyPair } from '../../src/credentials/x509.js';
+import { caContext, issueCertificate, newKeyPair, signingKey } from '../../src/credentials/x509.js';
 import { tryPlan } from '../../src/plan.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
@@ -127,7 +127,7 @@ function files(c: Configuration): Record<string, string> {
 }
 
 describe('check ⇔ compile', () => {
-  const ca = newKeyPair();
+  const ca = signingKey(newKeyPair().pkcs8);
   const leaf = newKeyPair();
   const ctx = caContext(ca);
   const now = new Date('2026-01-01T00:00:00Z');
@@ -144,7 +144,7 @@ describe('check ⇔ compile', () => {
           let refused: FloatUserError | undefined;
           try {
             const compiled = compile(join(dir, 'config.yml'), { out: join(out, 'inventory') });
-            for (const req of certRequests(compiled.inventory)) issueCertificate(req, leaf.publicKey, ctx, now);
+            for (const req of certRequests(compiled.inventory)) issueCertificate(req, leaf.spki, ctx, now);
           } catch (err) {
             // Anything but a user error (a bug, an internal assertion) fails the property.
             if (!(err instanceof FloatUserError)) throw err;

@@ -24,6 +24,17 @@ describe('credential names (F2014)', () => {
   });
 });
 
+describe('a service named like a host (F2061)', () => {
+  it('may not have a server certificate usable as a client: it would carry the host\'s identity', () => {
+    const d = diagnose({
+      'services.yml':
+        'web:\n  scheduling_group: backend\nhost1:\n  scheduling_group: backend\n  service_credentials:\n    - {name: a}\n    - {name: b, server_cert_mode: both}\n    - {name: c, server_cert_mode: client, enable_server: false}\n',
+    });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:7:35 F2061']);
+    expect(d[0].message).toMatch(/^credential 'b' of service 'host1': .* named like host 'host1' \(\S*hosts\.yml:\d+:\d+\)/);
+  });
+});
+
 describe('port conflicts (F2001)', () => {
   it('a container ports list against another service', () => {
     const d = diagnose({

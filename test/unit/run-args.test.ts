@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlaybookCommand, commandLine, resolvePlaybook } from '../../src/ansible/command.js';
 import { FloatUserError } from '../../src/config/diagnostics.js';
 import { FLOAT_ROOT } from '../../src/config/load.js';
-import { parseRunArgs } from '../../src/cli/run.js';
+import { parseRunArgs, rollbackProtection } from '../../src/cli/run.js';
 import { writeTree } from '../helpers/tree.js';
 
 describe('float run argument handling', () => {
@@ -22,6 +22,10 @@ describe('float run argument handling', () => {
   it('options with values before the playbook keep their value', () => {
     expect(parseRunArgs(['-e', 'rollback=true', 'site.yml'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['-e', 'rollback=true'] });
     expect(parseRunArgs(['--extra-vars', '@vars.yml', 'site.yml']).playbook).toBe('site.yml');
+  });
+  it('--no-wait is float\'s (the lock), not passed to ansible-playbook', () => {
+    expect(parseRunArgs(['site.yml', '--no-wait', '--check'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['--check'], noWait: true });
+    expect(parseRunArgs(['site.yml']).noWait).toBeUndefined();
   });
   it('refuses -i: the inventory is always the compiled one', () => {
     expect(() => parseRunArgs(['site.yml', '-i', 'hosts'])).toThrow(FloatUserError);
@@ -92,5 +96,30 @@ describe('running ansible-playbook', () => {
     const { runPlaybook } = await import('../../src/ansible/run.js');
     const dir = writeTree({ 'fail.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.fail:\n        msg: boom\n' });
     expect(await runPlaybook({ file: 'ansible-playbook', args: ['-i', 'localhost,', '-c', 'local', join(dir, 'fail.yml')], env: { ANSIBLE_NOCOLOR: '1' }, cwd: dir })).toBe(2);
+  });
+});
+
+describe('rollback protection and git', () => {
+  const commit = 'a'.repeat(40);
+  const ok = { ok: true as const, state: { commit, dirty: false } };
+  const refused = { ok: false as const, notARepository: false, reason: 'fatal: detected dubious ownership in repository at /srv/conf' };
+  const none = { ok: false as const, notARepository: true, reason: 'fatal: not a git repository (or any of the parent directories): .git' };
+  it('passes the commit and the mode to the roles', () => {
+    expect(rollbackProtection('auto', ok, '/srv/conf')).toEqual({
+      vars: { float_config_commit: commit, float_config_dirty: false, float_rollback_protection: 'auto' },
+      diagnostics: [],
+    });
+    expect(rollbackProtection('auto', { ok: true, state: { commit, dirty: true } }, '/srv/conf').diagnostics.map((d) => [d.code, d.severity])).toEqual([['F3015', 'warning']]);
+  });
+  it('git refusing the repository is a warning (auto) or an error (required), never silence', () => {
+    const w = rollbackProtection('auto', refused, '/srv/conf');
+    expect(w.vars).toEqual({});
+    expect(w.diagnostics).toEqual([expect.objectContaining({ code: 'F3014', severity: 'warning', message: expect.stringContaining('dubious ownership') })]);
+    expect(() => rollbackProtection('required', refused, '/srv/conf')).toThrow(/rollback protection is required .*dubious ownership/);
+  });
+  it('no repository: nothing to protect (auto), refused (required); off asks nothing', () => {
+    expect(rollbackProtection('auto', none, '/srv/conf')).toEqual({ vars: {}, diagnostics: [] });
+    expect(() => rollbackProtection('required', none, '/srv/conf')).toThrow(FloatUserError);
+    expect(rollbackProtection('off', undefined, '/srv/conf')).toEqual({ vars: {}, diagnostics: [] });
   });
 });
