@@ -8,6 +8,7 @@ const suites: Array<[string, string]> = [
   ['scheduler.ts', 'benchScheduler'],
   ['compile.ts', 'benchCompile'],
   ['credentials.ts', 'benchCredentials'],
+  ['cli.ts', 'benchCli'],
 ];
 for (const [file, fn] of suites) {
   if (!existsSync(join(here, file))) continue;

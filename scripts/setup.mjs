@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Installs what float's tests and demo need on a fresh Debian machine:
-// npm packages (when node_modules is missing or older than package-lock.json)
-// and, when run as root, the Debian packages float drives (ansible, openssl, debootstrap, ...).
+// npm packages (when node_modules is missing or older than package-lock.json),
+// the CLI's JavaScript (scripts/build.mjs: dist/, when older than src/) and,
+// when run as root, the Debian packages float drives (ansible, openssl, debootstrap, ...).
 // Usage: node scripts/setup.mjs [--npm-only]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npmOnly = process.argv.includes('--npm-only');
@@ -64,4 +66,10 @@ function aptInstall() {
 }
 
 npmInstall();
+try {
+  build({ log });
+} catch (err) {
+  log(err.message);
+  process.exit(1);
+}
 aptInstall();

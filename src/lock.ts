@@ -64,9 +64,9 @@ export function readHolder(file: string): LockHolder | undefined {
   }
 }
 
-/** flock(1) on descriptor fd: 'locked', 'busy' (only with noBlock), or an error. */
-function flockSync(fd: number, noBlock: boolean): 'locked' | 'busy' {
-  const r = spawnSync('flock', [noBlock ? '-xn' : '-x', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+/** flock(1) on descriptor fd, without waiting: 'locked', 'busy', or an error. */
+function flockNow(fd: number): 'locked' | 'busy' {
+  const r = spawnSync('flock', ['-xn', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
   return flockResult(r.error, r.status, r.stderr);
 }
 
@@ -80,6 +80,7 @@ function flockResult(error: Error | undefined, status: number | null, stderr: st
   throw new FloatUserError(`cannot lock the configuration: flock failed (${stderr.trim() || `exit ${status}`})`, 'F3013');
 }
 
+/** flock(1) on descriptor fd, waiting as long as it takes. */
 function flockWait(fd: number): Promise<'locked' | 'busy'> {
   return new Promise((res, rej) => {
     const child = spawn('flock', ['-x', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
@@ -155,7 +156,7 @@ async function acquire(file: string, opts: LockOptions): Promise<number> {
       throw new FloatUserError(`cannot lock the configuration: ${file}: ${(err as Error).message}`, 'F3013');
     }
     try {
-      if (flockSync(fd, true) === 'busy') {
+      if (flockNow(fd) === 'busy') {
         const holder = currentHolder(file);
         if (opts.noWait) {
           throw new ConfigLockedError(

@@ -1,17 +1,91 @@
 // The list of CLI commands. Each command lives in its own file and exports a
-// `register(program, setExitCode)` function; add one import per command here.
+// `register(program, setExitCode)` function. main.ts imports only the module of
+// the command being run (`load`), so a command's dependencies are not loaded by
+// the others; `summary` lists the command in `float --help` without loading it,
+// and `examples` end the command's own --help.
 import type { Command } from 'commander';
-import { register as check } from './check.js';
-import { register as compile } from './compile.js';
-import { register as schedule } from './schedule.js';
-import { register as run } from './run.js';
-import { register as createEnv } from './create-env.js';
-import { register as env } from './env.js';
-import { register as signHostKey } from './sign-host-key.js';
-import { register as initCredentials } from './init-credentials.js';
-import { register as dns } from './dns.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, setExitCode: SetExitCode) => void;
 
-export const COMMANDS: RegisterCommand[] = [check, schedule, compile, run, initCredentials, createEnv, env, signHostKey, dns];
+export interface CommandSpec {
+  name: string;
+  /** One line for `float --help`. */
+  summary: string;
+  /** Command lines printed under "Examples:" by `float NAME --help`. */
+  examples: string[];
+  /** Examples of each subcommand, for `float NAME SUB --help`. */
+  subcommandExamples?: Record<string, string[]>;
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'check',
+    summary: 'validate the configuration and its schedule; print every problem with file:line:col',
+    examples: ['float check', 'float check --config env/config.yml'],
+    load: () => import('./check.js'),
+  },
+  {
+    name: 'schedule',
+    summary: 'print which hosts run each service, or what a change would move (--diff REV)',
+    examples: ['float schedule --json', 'float schedule --diff HEAD~1', 'float schedule --diff-scheduler float-compat'],
+    load: () => import('./schedule.js'),
+  },
+  {
+    name: 'compile',
+    summary: 'compile the configuration into a static Ansible inventory',
+    examples: ['float compile', 'float compile --config env/config.yml --out /tmp/inventory'],
+    load: () => import('./compile.js'),
+  },
+  {
+    name: 'run',
+    summary: 'compile, refresh credentials and run ansible-playbook with a playbook',
+    examples: [
+      'float run site.yml',
+      'float run --config env/config.yml site.yml --check --diff --limit host1',
+      'float run init-credentials',
+      'float run site.yml -- -c local',
+    ],
+    load: () => import('./run.js'),
+  },
+  {
+    name: 'init-credentials',
+    summary: 'create or update the CA, certificates, SSH CA and secrets in credentials_dir',
+    examples: ['float init-credentials --config env/config.yml'],
+    load: () => import('./init-credentials.js'),
+  },
+  {
+    name: 'create-env',
+    summary: 'write a test environment (--local, --vagrant or --libvirt)',
+    examples: ['float create-env test-env --local --num-hosts 3', 'float create-env test-env --vagrant --services my-services.yml'],
+    load: () => import('./create-env.js'),
+  },
+  {
+    name: 'env',
+    summary: 'manage local test hosts booted with systemd-nspawn (up, down, status, ssh, busybox-image)',
+    examples: ['float env up --config test-env/config.yml', 'float env ssh host1 --config test-env/config.yml -- uptime'],
+    subcommandExamples: {
+      up: ['float env up --config test-env/config.yml'],
+      down: ['float env down --config test-env/config.yml'],
+      status: ['float env status --config test-env/config.yml --json'],
+      ssh: ['float env ssh host1 --config test-env/config.yml', 'float env ssh host1 --config test-env/config.yml -- systemctl --failed'],
+      'busybox-image': ['float env busybox-image --config test-env/config.yml'],
+    },
+    load: () => import('./env.js'),
+  },
+  {
+    name: 'sign-host-key',
+    summary: "sign a host's SSH key with the SSH CA (run by the float-base-ssh role)",
+    examples: [
+      `echo '{"public_key": "ssh-ed25519 AAAA...", "certificate": ""}' | float sign-host-key --host host1 --principal host1.infra.example.com host1`,
+    ],
+    load: () => import('./sign-host-key.js'),
+  },
+  {
+    name: 'dns',
+    summary: 'print every public DNS record float serves; changes nothing',
+    examples: ['float dns', 'float dns --json --config env/config.yml'],
+    load: () => import('./dns.js'),
+  },
+];

@@ -16,7 +16,7 @@ import type { SetExitCode } from './commands.js';
 const VALUE_OPTIONS = new Set([
   '-e', '--extra-vars', '-l', '--limit', '-t', '--tags', '--skip-tags', '-f', '--forks', '-u', '--user',
   '--start-at-task', '-M', '--module-path', '--vault-id', '-T', '--timeout', '--become-user', '--become-method',
-  '-c', '--connection', '--private-key', '--key-file', '--ssh-common-args', '--ssh-extra-args', '--scp-extra-args', '--sftp-extra-args',
+  '--connection', '--private-key', '--key-file', '--ssh-common-args', '--ssh-extra-args', '--scp-extra-args', '--sftp-extra-args',
 ]);
 const FORBIDDEN = new Set(['-i', '--inventory', '--inventory-file']);
 
@@ -29,35 +29,47 @@ export interface RunArgs {
 }
 
 /**
- * Splits `float run` arguments: --config and --no-wait are float's, the first bare word is the
- * playbook, everything else goes to ansible-playbook unchanged.
+ * Splits `float run` arguments: -c/--config and --no-wait are float's, as in every
+ * other command (ansible-playbook's `-c` is reachable as --connection, or after `--`);
+ * the first bare word is the playbook; everything else goes to ansible-playbook
+ * unchanged, and everything after `--` too, verbatim.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
   let config = 'config.yml';
   let playbook: string | undefined;
   let noWait = false;
   const passthrough: string[] = [];
+  const forbid = (a: string) => {
+    if (FORBIDDEN.has(a) || a.startsWith('--inventory=') || a.startsWith('--inventory-file=') || /^-i./.test(a)) {
+      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`, 'F2040');
+    }
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--config') {
-      if (argv[i + 1] === undefined) throw new FloatUserError('--config needs a path', 'F2040');
+    if (a === '--') {
+      for (const rest of argv.slice(i + 1)) forbid(rest);
+      passthrough.push(...argv.slice(i + 1));
+      break;
+    } else if (a === '--config' || a === '-c') {
+      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a path`, 'F2040');
       config = argv[++i];
     } else if (a.startsWith('--config=')) {
       config = a.slice('--config='.length);
     } else if (a === '--no-wait') {
       noWait = true;
-    } else if (FORBIDDEN.has(a) || a.startsWith('--inventory=')) {
-      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`, 'F2040');
     } else if (VALUE_OPTIONS.has(a)) {
       if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a value`, 'F2040');
       passthrough.push(a, argv[++i]);
-    } else if (a.startsWith('-') || playbook !== undefined) {
+    } else if (a.startsWith('-')) {
+      forbid(a);
+      passthrough.push(a);
+    } else if (playbook !== undefined) {
       passthrough.push(a);
     } else {
       playbook = a;
     }
   }
-  if (!playbook) throw new FloatUserError('usage: float run [--config PATH] [--no-wait] PLAYBOOK [ansible-playbook options...]', 'F2040');
+  if (!playbook) throw new FloatUserError('usage: float run [-c|--config PATH] [--no-wait] PLAYBOOK [ansible-playbook options...] [-- ansible-playbook options...]', 'F2040');
   return { config, playbook, passthrough, ...(noWait ? { noWait } : {}) };
 }
 
@@ -65,11 +77,13 @@ export function register(program: Command, setExitCode: SetExitCode): void {
   program
     .command('run')
     .description(
-      "compile, refresh credentials and run ansible-playbook, holding the configuration's lock (--no-wait: exit 75 at once if another float process holds it): float run [--config PATH] [--no-wait] PLAYBOOK [-e VARS] [--check] [--diff] [-v] [--limit H] [--tags T] [--skip-tags T]",
+      "compile, refresh credentials and run ansible-playbook, holding the configuration's lock: float run [-c|--config PATH] [--no-wait] PLAYBOOK [-e VARS] [--check] [--diff] [-v] [--limit H] [--tags T] [--skip-tags T] [-- ANSIBLE-PLAYBOOK OPTIONS]; --no-wait exits 75 at once when another float process holds the lock; -c is --config as in every float command (ansible-playbook's -c is --connection); the options after the playbook, and everything after --, go to ansible-playbook; built-in playbooks: all, init-credentials, apt-upgrade",
     )
     .helpOption('-h, --help', 'show help')
     .allowUnknownOption()
     .allowExcessArguments()
+    // Keeps a `--` after the playbook in the arguments (parseRunArgs reads it).
+    .passThroughOptions()
     .argument('[args...]', 'PLAYBOOK followed by ansible-playbook options')
     .action(async (args: string[]) => {
       const parsed = parseRunArgs(args);

@@ -3,6 +3,7 @@
 // it never stops at the first error.
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 import { formatPosition, type Diagnostic, type Position } from './diagnostics.js';
 import { configFile, type ConfigFile } from './schema/config.js';
 import { globals, type Globals } from './schema/globals.js';
@@ -23,7 +24,7 @@ import {
 import { validate } from './validate.js';
 
 /** Where the bundled files (services.default.yml, playbooks/, roles/) live. */
-export const FLOAT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+export const FLOAT_ROOT = PACKAGE_ROOT;
 
 export interface Model {
   /** Absolute path of config.yml. */

@@ -19,6 +19,7 @@ import { createHash, createPrivateKey, createPublicKey, X509Certificate, type Ke
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { byCodePoint } from '../core/compare.js';
 import { FloatUserError } from '../config/diagnostics.js';
 import { toYaml } from '../inventory/emit.js';
 import { writeFileAtomic } from './atomic.js';
@@ -232,7 +233,7 @@ export async function ensureCertificates(dir: string, requests: CertRequest[], c
   const issued: string[] = [];
   const kept: string[] = [];
   let ctx: CaContext | undefined;
-  for (const [host, reqs] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [host, reqs] of [...byHost].sort(([a], [b]) => byCodePoint(a, b))) {
     const keysPath = hostKeysPath(dir, host);
     const keysText = existsSync(keysPath) ? readFileSync(keysPath, 'utf8') : undefined;
     // Certificates the index calls current, with the cert.pem it recorded.
@@ -309,5 +310,5 @@ function keyMatches(keyPem: string, certPem: string, caCert: X509Certificate): b
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => byCodePoint(a, b)));
 }

@@ -4,6 +4,7 @@
 // the files from the options (randomness passed in); `writeEnv` writes them.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IPv4, IPv4CidrRange } from 'ip-num';
 import nunjucks from 'nunjucks';
 import { parse as parseYamlScalar } from 'yaml';
@@ -11,7 +12,7 @@ import { FloatUserError } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import { toYaml } from '../inventory/emit.js';
 
-const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(dirname(new URL(import.meta.url).pathname), 'templates')), {
+const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(fileURLToPath(new URL('templates', import.meta.url))), {
   autoescape: false,
   trimBlocks: true,
   lstripBlocks: true,

@@ -2,8 +2,10 @@
 // with debootstrap and cached (default /var/cache/float/rootfs/bookworm, or
 // $FLOAT_CACHE_DIR/rootfs/bookworm). Everything a test host needs before its first
 // boot is in it: systemd, sshd, python3 for Ansible, podman and its runtimes, and the
-// guest set-up from /work/shared/notes/test-hosts-and-podman.md (cgroup remount unit,
-// containers.conf ulimits). Test hosts overlay it copy-on-write; it is never modified
+// guest set-up podman needs inside systemd-nspawn (a unit that remounts the cgroup v1
+// controllers and /proc/sys/net writable before sysinit.target; containers.conf
+// ulimits no higher than the hard limits, which a machine without CAP_SYS_RESOURCE
+// cannot raise). Test hosts overlay it copy-on-write; it is never modified
 // once built.
 //
 // The build happens in a temporary directory that is renamed into place when complete,

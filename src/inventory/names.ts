@@ -20,6 +20,4 @@ export function containerUnit(service: string, container: string): string {
 }
 
 /** Code-point order, the same on every machine (never localeCompare). */
-export function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { byCodePoint } from '../core/compare.js';

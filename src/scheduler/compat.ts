@@ -2,23 +2,14 @@
 // assignments (plugins/inventory/float.py, Assignments.schedule) bit for bit, so
 // an existing deployment can switch to this tool without moving any instance.
 // Every quirk below is upstream's, kept on purpose; see each comment.
+import { byCodePoint } from '../core/compare.js';
+import { crc32 } from 'node:zlib';
 import { checkScheduleInput, unschedulable } from './check.js';
-import { crc32 } from './crc32.js';
 import { PyRandom } from './mt19937.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
 
 /** Python compares str by code point; JS `<` compares UTF-16 units, which differ above U+FFFF. */
-function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const ca = ia.next();
-    const cb = ib.next();
-    if (ca.done || cb.done) return (ca.done ? 0 : 1) - (cb.done ? 0 : 1);
-    const d = ca.value.codePointAt(0)! - cb.value.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-}
+const compareCodePoints = byCodePoint;
 
 function sorted(names: Iterable<string>): string[] {
   return [...names].sort(compareCodePoints);

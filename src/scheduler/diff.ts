@@ -1,4 +1,5 @@
 // What moves between two schedules: instances added/removed per service, master changes.
+import { byCodePoint } from '../core/compare.js';
 import type { ScheduleResult } from './types.js';
 
 export interface ServiceDiff {
@@ -19,18 +20,15 @@ export interface ScheduleDiff {
   masters: number;
 }
 
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export function diffSchedules(before: ScheduleResult, after: ScheduleResult): ScheduleDiff {
-  const names = [...new Set([...Object.keys(before.assignments), ...Object.keys(after.assignments)])].sort(byCodeUnit);
+  const names = [...new Set([...Object.keys(before.assignments), ...Object.keys(after.assignments)])].sort(byCodePoint);
   const out: ScheduleDiff = { services: [], removed: 0, added: 0, masters: 0 };
   for (const s of names) {
     const b = new Set(before.assignments[s] ?? []);
     const a = new Set(after.assignments[s] ?? []);
-    const added = [...a].filter((h) => !b.has(h)).sort(byCodeUnit);
-    const removed = [...b].filter((h) => !a.has(h)).sort(byCodeUnit);
+    const added = [...a].filter((h) => !b.has(h)).sort(byCodePoint);
+    const removed = [...b].filter((h) => !a.has(h)).sort(byCodePoint);
     const d: ServiceDiff = { service: s, added, removed };
     if (before.masters[s] !== after.masters[s]) d.master = { from: before.masters[s], to: after.masters[s] };
     if (added.length === 0 && removed.length === 0 && !d.master) continue;

@@ -25,6 +25,7 @@
 // stateless scheduler can avoid: a master moves when an added host wins its
 // election (hosts a, b, c: whoever is master of {a,b,c} is not master of the
 // pair without it, so adding it back moves a master that still runs there).
+import { byCodePoint } from '../core/compare.js';
 import { checkScheduleInput, knownGroups, masterGroupKnown, unschedulable } from './check.js';
 import { Weights } from './hash.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
@@ -32,9 +33,7 @@ import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from 
 /** The balance target: no host above ceil(LOAD_SLACK x its expected load). */
 const LOAD_SLACK = 1.25;
 
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+const byName = byCodePoint;
 
 /** Group -> hosts that may receive instances (turndown hosts excluded). */
 function groupMembers(input: ScheduleInput): Map<string, Set<string>> {

@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envDown } from '../../src/env/local-hosts.js';
 import { pickFreeNetwork } from '../../src/env/spec.js';
 import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason, recap } from '../helpers/local-env.js';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
 const pebbleMissing = spawnSync('sh', ['-c', 'command -v pebble'], { encoding: 'utf8' }).status !== 0;
-const skipReason = e2eSkipReason ?? (pebbleMissing ? 'pebble (the ACME test server) is not installed' : undefined);
-if (skipReason) console.warn(`skipping the ACME e2e test: ${skipReason}`);
+const skipReason =
+  e2eSkipReason ?? skipUnlessRequired('the ACME e2e test', pebbleMissing ? 'pebble (the ACME test server) is not installed: apt-get install pebble' : undefined);
 
 const DOMAIN = 'infra.test';
 const NAME = 'www.example.test';

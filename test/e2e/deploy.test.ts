@@ -12,7 +12,6 @@ import { pickFreeNetwork } from '../../src/env/spec.js';
 import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
-if (skipReason) console.warn(`skipping the deployment e2e test: ${skipReason}`);
 
 const DOMAIN = 'infra.test';
 

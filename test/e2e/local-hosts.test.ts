@@ -11,16 +11,15 @@ import { register as registerEnv } from '../../src/cli/env.js';
 import { envDown, envStatus, envUp, sshCommand } from '../../src/env/local-hosts.js';
 import { netnsName, pickFreeNetwork, specFromConfig, vethName, type EnvSpec } from '../../src/env/spec.js';
 import { missingTools, processAlive, processCmdline, allPids, run, type RunResult } from '../../src/env/sys.js';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
 import { writeTree } from '../helpers/tree.js';
 
 const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
 const missing = missingTools(['systemd-nspawn', 'debootstrap']);
-const skipReason = notRoot
-  ? 'not running as root'
-  : missing.length
-    ? `missing ${missing.map((m) => `${m.tool} (apt-get install ${m.pkg})`).join(', ')}`
-    : undefined;
-if (skipReason) console.warn(`skipping the local test hosts e2e test: ${skipReason}`);
+const skipReason = skipUnlessRequired(
+  'the local test hosts e2e test',
+  notRoot ? 'not running as root' : missing.length ? `missing ${missing.map((m) => `${m.tool} (apt-get install ${m.pkg})`).join(', ')}` : undefined,
+);
 
 const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 

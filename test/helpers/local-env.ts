@@ -7,16 +7,19 @@ import { importBusyboxImage } from '../../src/env/busybox-image.js';
 import { envUp, sshCommand, type EnvSpec } from '../../src/env/local-hosts.js';
 import { specFromConfig } from '../../src/env/spec.js';
 import { missingTools } from '../../src/env/sys.js';
+import { skipUnlessRequired } from './prerequisites.js';
 import { REPO_ROOT } from './tree.js';
 
 const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
 const missing = missingTools(['systemd-nspawn', 'debootstrap', 'ansible-playbook']);
-/** Why local test hosts cannot run here, or undefined when they can. */
-export const e2eSkipReason: string | undefined = notRoot
-  ? 'not running as root'
-  : missing.length
-    ? `missing ${missing.map((m) => m.tool).join(', ')}`
-    : undefined;
+/**
+ * Why local test hosts cannot run here, or undefined when they can (see
+ * prerequisites.ts: under FLOAT_E2E_REQUIRED=1, importing this fails instead).
+ */
+export const e2eSkipReason: string | undefined = skipUnlessRequired(
+  'the end-to-end tests on local test hosts',
+  notRoot ? 'not running as root' : missing.length ? `missing ${missing.map((m) => `${m.tool} (apt-get install ${m.pkg})`).join(', ')}` : undefined,
+);
 
 const FLOAT = join(REPO_ROOT, 'bin/float.mjs');
 
@@ -30,7 +33,11 @@ export const LOCAL_HOSTS_GROUP_VARS = `group_vars:
     ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 `;
 
-/** Global variables podman needs on this machine's test hosts (see shared notes). */
+/**
+ * Global variables podman needs on local test hosts: ulimits no higher than the
+ * hard limits (a machine without CAP_SYS_RESOURCE cannot raise them, and podman's
+ * defaults ask for more), and runc (crun refuses a hybrid cgroup v1/v2 layout).
+ */
 export const LOCAL_PODMAN_VARS = `float_podman_default_ulimits: ["nofile=20000:20000", "nproc=32768:32768"]
 float_podman_runtime: runc
 `;

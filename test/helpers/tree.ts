@@ -2,8 +2,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 export function writeTree(files: Record<string, string>, prefix = 'float-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

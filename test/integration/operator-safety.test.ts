@@ -32,7 +32,9 @@ export function float(args: string[], pwFile?: string, extraEnv: NodeJS.ProcessE
   const env = { ...process.env, ...extraEnv };
   delete env.ANSIBLE_VAULT_PASSWORD_FILE;
   if (pwFile) env.ANSIBLE_VAULT_PASSWORD_FILE = pwFile;
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/float.mjs'), ...args], { encoding: 'utf8', env, input: '' });
+  // Bounded: a float that hangs fails the test instead of freezing the worker.
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/float.mjs'), ...args], { encoding: 'utf8', env, input: '', timeout: 240_000, killSignal: 'SIGKILL' });
+  if (r.signal) throw new Error(`float ${args.join(' ')}: killed by ${r.signal} (hung?)\n${r.stderr}`);
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -154,7 +156,13 @@ function floatAsync(args: string[], pwFile?: string): Promise<{ status: number; 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ status: code ?? -1, stdout, stderr, ms: Date.now() - t0 })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  return new Promise((res) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      res({ status: code ?? -1, stdout, stderr: signal ? `${stderr}\nkilled by ${signal}` : stderr, ms: Date.now() - t0 });
+    }),
+  );
 }
 
 /**
@@ -268,6 +276,33 @@ describe('one float process at a time per configuration', () => {
       holder.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('mutual exclusion holds under contention: 6 processes x 15 read-increment-write rounds lose no update', async () => {
+    const { root, config } = credsTree();
+    const counter = join(root, 'counter');
+    writeFileSync(counter, '0');
+    const script = [
+      `const { withConfigLock } = await import(${JSON.stringify(join(REPO_ROOT, 'src/lock.ts'))});`,
+      "const { readFileSync, writeFileSync } = await import('node:fs');",
+      'const [config, counter] = process.argv.slice(1);',
+      'for (let i = 0; i < 15; i++) {',
+      "  await withConfigLock(config, { command: 'float test', log: () => {} }, async () => {",
+      "    const n = Number(readFileSync(counter, 'utf8'));",
+      '    await new Promise((r) => setTimeout(r, 2));',
+      '    writeFileSync(counter, String(n + 1));',
+      '  });',
+      '}',
+    ].join('\n');
+    const runs = Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, config, counter], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      return new Promise<[number | null, string]>((res) => child.on('close', (code) => res([code, err])));
+    });
+    expect(await Promise.all(runs)).toEqual(Array.from({ length: 6 }, () => [0, '']));
+    expect(readFileSync(counter, 'utf8')).toBe('90');
+    expect(existsSync(join(root, '.float'))).toBe(false); // the last holder removed the lock and the empty .float
+  }, 180_000);
 
   it('a record left by a killed holder does not block: the next command runs at once', async () => {
     const { root, config, pw } = credsTree();

@@ -19,6 +19,19 @@ describe('float run argument handling', () => {
     expect(parseRunArgs(['--config', 'env/config.yml', 'site']).config).toBe('env/config.yml');
     expect(parseRunArgs(['site', '--config=env/c.yml', '--check'])).toEqual({ config: 'env/c.yml', playbook: 'site', passthrough: ['--check'] });
   });
+  it('-c is --config, as in every float command; ansible-playbook gets --connection, or -c after --', () => {
+    expect(parseRunArgs(['-c', 'env/config.yml', 'site.yml'])).toEqual({ config: 'env/config.yml', playbook: 'site.yml', passthrough: [] });
+    expect(parseRunArgs(['site.yml', '-c', 'env/config.yml', '--check']).config).toBe('env/config.yml');
+    expect(parseRunArgs(['site.yml', '--connection', 'local'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['--connection', 'local'] });
+    expect(parseRunArgs(['-c', 'e/c.yml', 'site.yml', '--check', '--', '-c', 'local', '--config', 'x'])).toEqual({
+      config: 'e/c.yml',
+      playbook: 'site.yml',
+      passthrough: ['--check', '-c', 'local', '--config', 'x'],
+    });
+    expect(() => parseRunArgs(['site.yml', '-c'])).toThrow(/-c needs a path/);
+    expect(() => parseRunArgs(['site.yml', '--', '-i', 'hosts'])).toThrow(/not allowed/);
+    expect(() => parseRunArgs(['site.yml', '-ihosts'])).toThrow(/not allowed/);
+  });
   it('options with values before the playbook keep their value', () => {
     expect(parseRunArgs(['-e', 'rollback=true', 'site.yml'])).toEqual({ config: 'config.yml', playbook: 'site.yml', passthrough: ['-e', 'rollback=true'] });
     expect(parseRunArgs(['--extra-vars', '@vars.yml', 'site.yml']).playbook).toBe('site.yml');
@@ -96,6 +109,10 @@ describe('running ansible-playbook', () => {
     const { runPlaybook } = await import('../../src/ansible/run.js');
     const dir = writeTree({ 'fail.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.fail:\n        msg: boom\n' });
     expect(await runPlaybook({ file: 'ansible-playbook', args: ['-i', 'localhost,', '-c', 'local', join(dir, 'fail.yml')], env: { ANSIBLE_NOCOLOR: '1' }, cwd: dir })).toBe(2);
+  });
+  it('a playbook run ended by a signal exits 128 + its number, as a shell reports it', async () => {
+    const { runPlaybook } = await import('../../src/ansible/run.js');
+    expect(await runPlaybook({ file: 'sh', args: ['-c', 'kill -TERM $$'], env: {}, cwd: '/' })).toBe(143);
   });
 });
 

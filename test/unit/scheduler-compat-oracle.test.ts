@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
 import { REPO_ROOT, baseTree, writeTree } from '../helpers/tree.js';
 import { scheduleCompat } from '../../src/scheduler/compat.js';
 import type { SchedService, ScheduleInput, ScheduleResult } from '../../src/scheduler/types.js';
@@ -204,7 +205,8 @@ function runOracle(cases: Case[]): { results: OracleResult[]; stats: { multileve
   return JSON.parse(res.stdout);
 }
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
+const hasPython =
+  skipUnlessRequired('the float-compat oracle tests', spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is not installed') === undefined;
 
 /** Which of our error codes stands for each way upstream crashes. */
 const CRASH_CODES: Record<string, string[]> = {

@@ -3,7 +3,7 @@
 // upstream's Assignments.schedule / _binpack / _master_election), not from this code.
 import { describe, expect, it } from 'vitest';
 import { mastersOffInstances, scheduleCompat } from '../../src/scheduler/compat.js';
-import { crc32 } from '../../src/scheduler/crc32.js';
+import { crc32 } from 'node:zlib';
 import { PyRandom } from '../../src/scheduler/mt19937.js';
 import type { SchedHost, SchedService, ScheduleInput } from '../../src/scheduler/types.js';
 
