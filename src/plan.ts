@@ -1,6 +1,7 @@
 // The pure front half of every command: load, check, schedule. Returns data
 // (model, schedule, diagnostics); the CLI decides what to print and how to exit.
 import { FloatUserError, hasErrors, sortDiagnostics, type Diagnostic } from './config/diagnostics.js';
+import { hostileStringChecks } from './config/hostile.js';
 import { loadConfig, type Model } from './config/load.js';
 import { semanticChecks } from './config/semantic.js';
 import { scheduleModel, type SchedulerMode } from './scheduler/index.js';
@@ -23,7 +24,7 @@ export function tryPlan(configPath: string, opts: { scheduler?: SchedulerMode } 
   const diagnostics = [...loaded.diagnostics];
   if (!loaded.model) return { diagnostics: sortDiagnostics(diagnostics) };
   const semantic = semanticChecks(loaded.model);
-  diagnostics.push(...semantic);
+  diagnostics.push(...semantic, ...hostileStringChecks(loaded.model));
   const sched = scheduleModel(loaded.model, opts.scheduler ?? loaded.model.config.scheduler);
   diagnostics.push(...sched.diagnostics);
   const sorted = sortDiagnostics(diagnostics);

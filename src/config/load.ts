@@ -51,6 +51,8 @@ export interface Model {
     services: Sourced;
     hosts: Sourced;
     globals: Sourced;
+    /** Variables of each group (hosts.yml group_vars merged with group_vars/ files), `all` included. */
+    groupVars?: Map<string, Sourced>;
   };
 }
 
@@ -414,7 +416,7 @@ export function loadConfig(configPath: string): LoadResult {
       globals: globalsValue,
       groupVars,
       passwords,
-      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource },
+      sources: { config: configSource, services: services.source, hosts: hostsSource, globals: globalsSource, groupVars: groupVarSources },
     },
   };
 }

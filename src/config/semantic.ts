@@ -378,40 +378,6 @@ function addressPaths(hosts: Sourced, host: string, list: 'ips' | 'public_ips'):
     .map((k) => [...base, k]);
 }
 
-/** What a certificate's dNSName (an IA5String) may hold: printable ASCII, no spaces (IDNs as xn-- A-labels). */
-const CERT_NAME = /^[\x21-\x7e]+$/;
-
-/**
- * Every name that goes into an internal certificate (credential names, extra_san,
- * host names, shard ids, the internal domain) must be writable in one, or
- * issuing it would fail halfway through init-credentials.
- */
-function checkCertificateNames(model: Model): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const bad = (value: string, what: string, pos: Position) =>
-    out.push({
-      code: 'F2022',
-      severity: 'error',
-      message: `${what} ${JSON.stringify(value)} cannot be a certificate name: use printable ASCII without spaces (internationalised names as xn-- A-labels)`,
-      pos,
-      subject: value,
-    });
-  if (!CERT_NAME.test(model.globals.domain)) bad(model.globals.domain, "the internal 'domain'", locate(model.sources.globals, ['domain']));
-  for (const h of model.hosts) {
-    if (!CERT_NAME.test(h.name)) bad(h.name, 'host name', hostPos(model, h.name, [], true));
-    if (h.shard_id !== undefined && !CERT_NAME.test(h.shard_id)) bad(h.shard_id, `shard_id of host '${h.name}'`, hostPos(model, h.name, ['shard_id']));
-  }
-  for (const s of model.services) {
-    s.service_credentials.forEach((c, i) => {
-      if (!CERT_NAME.test(c.name)) bad(c.name, `credential name of service '${s.name}'`, svcPos(model, s.name, ['service_credentials', i, 'name']));
-      c.extra_san.forEach((x, j) => {
-        if (!CERT_NAME.test(x)) bad(x, `extra_san of credential '${c.name}'`, svcPos(model, s.name, ['service_credentials', i, 'extra_san', j]));
-      });
-    });
-  }
-  return out;
-}
-
 /** The built-in services every public name needs (services.default.yml). */
 export const BUILTIN_SERVICES_FILE = 'services.default.yml';
 
@@ -465,7 +431,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),
-    ...checkCertificateNames(model),
     ...checkBuiltinServices(model),
     ...checkUnimplemented(model),
   ];

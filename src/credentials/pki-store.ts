@@ -26,6 +26,7 @@ import { writeFileAtomic } from './atomic.js';
 import type { CertRequest, VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey, type CaContext, type SigningKey } from './x509.js';
+import { safeJoin } from '../config/safe-path.js';
 
 export const RENEW_BEFORE_DAYS = 30;
 /**
@@ -74,7 +75,7 @@ export function caPaths(dir: string): { cert: string; key: string } {
 
 /** Where a host's vault-encrypted private keys live. */
 export function hostKeysPath(dir: string, host: string): string {
-  return join(x509Dir(dir), host, 'private_keys.yml');
+  return safeJoin(x509Dir(dir), 'host name', host, 'private_keys.yml');
 }
 
 function requestHash(r: CertRequest): string {
@@ -200,7 +201,7 @@ function parseHostKeys(path: string, text: string): Record<string, string> {
 }
 
 function certPath(dir: string, id: string): string {
-  return join(x509Dir(dir), id, 'cert.pem');
+  return safeJoin(x509Dir(dir), 'certificate', ...id.split('/'), 'cert.pem');
 }
 
 /** What the index alone says about a certificate: current, or to be issued. */

@@ -1,11 +1,12 @@
 // Which certificates the compiled inventory needs: one server and/or client
 // certificate per host and credential. Pure.
+import { pathSegment } from '../config/safe-path.js';
 import type { HostCredential, Inventory } from '../inventory/types.js';
 import type { CertRequest } from './types.js';
 
 /** The id (path under credentials_dir/x509/) of a host's certificate. */
 export function certId(host: string, credential: string, kind: 'server' | 'client'): string {
-  return `${host}/${credential}/${kind}`;
+  return `${pathSegment(host, 'host name')}/${pathSegment(credential, 'credential name')}/${kind}`;
 }
 
 export function certRequests(inv: Inventory): CertRequest[] {

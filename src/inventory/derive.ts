@@ -9,6 +9,8 @@ import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
 import { publicDnsVars } from './public-dns.js';
+import { serviceData } from './data-strings.js';
+import { dataString } from './yaml-emit.js';
 
 /** Everything the derivations share, computed once. */
 export interface Context {
@@ -76,7 +78,7 @@ export function enrichedServices(ctx: Context): Vars {
   const out: Vars = {};
   for (const s of ctx.model.services) {
     out[s.name] = {
-      ...s,
+      ...serviceData(s),
       group_name: groupName(s.name),
       user: serviceUser(s.name),
       hosts: ctx.schedule.assignments[s.name] ?? [],
@@ -345,7 +347,7 @@ export function frontendVars(ctx: Context): Vars {
         mode: e.mode,
         autoconfig: e.autoconfig,
         enable_sso_proxy: e.enable_sso_proxy,
-        extra_nginx_config: e.extra_nginx_config ?? '',
+        extra_nginx_config: dataString(e.extra_nginx_config ?? ''),
         skip_acme: s.skip_acme,
       };
       for (const server of endpointServerNames(ctx, e)) {
@@ -442,7 +444,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   }
   vars.float_enabled_services = here.map((s) => s.name);
   vars.float_enabled_containers = here.flatMap((s) =>
-    s.containers.map((c) => ({ service: s.name, tag: containerTag(s.name, c.name), container: c })),
+    s.containers.map((c, i) => ({ service: s.name, tag: containerTag(s.name, c.name), container: serviceData(s).containers[i] })),
   );
   vars.float_enabled_systemd_units = [...new Set(here.flatMap(serviceUnits))].sort(byCodePoint);
   // The names of the overlays this host is on, as upstream float lists them (the

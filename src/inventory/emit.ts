@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
+import { pathSegment, within } from '../config/safe-path.js';
 import { byCodePoint } from './names.js';
 import type { Inventory } from './types.js';
 import { toYaml } from './yaml-emit.js';
@@ -40,9 +41,9 @@ export function inventoryFiles(inv: Inventory): Map<string, string> {
   const hosts: Record<string, null> = {};
   for (const h of Object.keys(inv.hostGroups).sort(byCodePoint)) hosts[h] = null;
   files.set('hosts.yml', HEADER + toYaml({ all: { hosts, children } }));
-  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${h}/float.yml`, HEADER + toYaml(vars));
+  for (const [h, vars] of Object.entries(inv.hostVars)) files.set(`host_vars/${pathSegment(h, 'host name')}/float.yml`, HEADER + toYaml(vars));
   for (const [g, byFile] of Object.entries(inv.groupVars)) {
-    for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${g}/${f}.yml`, HEADER + toYaml(vars));
+    for (const [f, vars] of Object.entries(byFile)) files.set(`group_vars/${pathSegment(g, 'group name')}/${f}.yml`, HEADER + toYaml(vars));
   }
   return files;
 }
@@ -127,7 +128,7 @@ export function emitInventory(inv: Inventory, outDir: string, opts: EmitOptions 
     mkdirSync(staging, { mode: 0o700 });
     const dirs = new Set<string>([staging]);
     for (const [rel, text] of files) {
-      const p = join(staging, rel);
+      const p = within(staging, rel, 'inventory file');
       const d = dirname(p);
       if (!dirs.has(d)) {
         mkdirSync(d, { recursive: true, mode: 0o700 });

@@ -36,8 +36,33 @@ function number(v: number): string {
   return m ? `${m[1]}.${m[2] ?? '0'}e${m[3]}${m[4]}` : s;
 }
 
+/**
+ * A string that is data, never a template: written with Ansible's `!unsafe` tag,
+ * so Ansible uses it as it is instead of evaluating `{{ … }}` in it on the
+ * controller. It reads back as the same string (JSON, String()).
+ */
+export class UnsafeString {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+  toJSON(): string {
+    return this.value;
+  }
+}
+
+/**
+ * The value to emit for a configuration string that is data: tagged `!unsafe`
+ * when Jinja could read anything in it (it holds a `{`), as it is otherwise
+ * (the same value to Ansible, and the inventory stays readable).
+ */
+export function dataString(s: string): string | UnsafeString {
+  return s.includes('{') ? new UnsafeString(s) : s;
+}
+
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
+  if (v instanceof UnsafeString) return `!unsafe ${quote(v.value)}`;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return number(v);
   if (typeof v === 'bigint') return v.toString();
@@ -45,7 +70,7 @@ function scalar(v: unknown): string {
   return PLAIN.test(s) && !RESERVED.test(s) ? s : quote(s);
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof UnsafeString);
 
 function emit(v: unknown, indent: string, out: string[]): void {
   // Called for a collection value placed after "key:" or "-" on the previous text.

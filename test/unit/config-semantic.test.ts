@@ -198,17 +198,6 @@ describe('scheduling references', () => {
   });
 });
 
-describe('names that go into certificates (F2022)', () => {
-  it('a credential name, an extra_san or a host name with a space is refused by check, not halfway through init-credentials', () => {
-    const d = diagnose({
-      'services.yml': 'a:\n  scheduling_group: backend\n  service_credentials:\n    - {name: "my cred"}\n    - {name: ok, extra_san: ["bad name", good]}\n',
-      'hosts.yml': 'hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [frontend]\n  "host 2":\n    ips: [10.0.0.2]\n    groups: [backend]\n',
-    });
-    expect(d.map((x) => x.at)).toEqual(['hosts.yml:5:3 F2022', 'services.yml:4:14 F2022', 'services.yml:5:30 F2022']);
-    expect(d[1].message).toContain('"my cred"');
-  });
-});
-
 describe("public endpoints need float's built-in services (F2023)", () => {
   it('an endpoint without a frontend service says to include services.default.yml, at the endpoint', () => {
     const d = diagnose({

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toYaml } from '../../src/inventory/yaml-emit.js';
+import { dataString, toYaml, UnsafeString } from '../../src/inventory/yaml-emit.js';
 
 const PY = `
 import sys, json, math, yaml
@@ -88,5 +88,12 @@ describe('toYaml, read back by PyYAML', () => {
   it('output is byte-stable: keys in code-point order whatever the insertion order', () => {
     expect(toYaml({ b: 1, a: { d: 2, c: 3 }, B: 0 })).toBe(toYaml({ B: 0, a: { c: 3, d: 2 }, b: 1 }));
     expect(toYaml({ b: 1, a: { d: 2, c: 3 }, B: 0 })).toBe('B: 0\na:\n  c: 3\n  d: 2\nb: 1\n');
+  });
+
+  it('data strings: tagged !unsafe when Jinja could read them, plain otherwise', () => {
+    expect(dataString('plain value')).toBe('plain value');
+    expect(dataString("{{ lookup('pipe', 'id') }}")).toBeInstanceOf(UnsafeString);
+    expect(toYaml({ a: dataString('{{ x }}'), b: [dataString('{% y %}')], c: dataString('z') })).toBe('a: !unsafe "{{ x }}"\nb:\n  - !unsafe "{% y %}"\nc: z\n');
+    expect(JSON.stringify({ a: dataString('{{ x }}') })).toBe('{"a":"{{ x }}"}');
   });
 });

@@ -85,6 +85,8 @@ export const container = z
     port: port.optional(),
     ports: z.array(port).optional(),
     env: z.record(z.string(), envValue).default({}),
+    /** Env values are data (never evaluated as Jinja) unless this is true: then Ansible templates them on the controller. */
+    env_templates: z.boolean().optional(),
     docker_options: z.string().optional(),
     args: z.string().optional(),
     volumes: bindMounts.optional(),
