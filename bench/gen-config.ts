@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { FLOAT_ROOT } from '../src/config/load.js';
 import { rng } from './rng.js';
 
 
@@ -49,6 +50,7 @@ export function generateConfig(numHosts: number, numServices: number, seed = 1):
     }),
   );
   writeFileSync(join(dir, 'hosts.yml'), stringify({ hosts }));
-  writeFileSync(join(dir, 'services.yml'), stringify(services));
+  // float's built-in services (frontend, acme) serve the public endpoints, as in any real configuration.
+  writeFileSync(join(dir, 'services.yml'), stringify({ include: [join(FLOAT_ROOT, 'services.default.yml')], ...services }));
   return dir;
 }

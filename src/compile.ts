@@ -32,7 +32,7 @@ export function compile(configPath: string, opts: CompileOptions = {}): Compiled
   } catch (err) {
     // The file system refusing (not a directory, read-only, full) is the user's to fix, not a bug.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code && /^E[A-Z]+$/.test(code)) throw new FloatUserError(`cannot write the inventory to ${outDir}: ${(err as Error).message}`);
+    if (code && /^E[A-Z]+$/.test(code)) throw new FloatUserError(`cannot write the inventory to ${outDir}: ${(err as Error).message}`, 'F2042');
     throw err;
   }
   return { plan: p, inventory, outDir, files };

@@ -25,7 +25,7 @@ export function tryPlan(configPath: string, opts: { scheduler?: SchedulerMode } 
   if (!loaded.model) return { diagnostics: sortDiagnostics(diagnostics) };
   const semantic = semanticChecks(loaded.model);
   diagnostics.push(...semantic, ...hostileStringChecks(loaded.model));
-  const sched = scheduleModel(loaded.model, opts.scheduler ?? loaded.model.config.scheduler, semantic);
+  const sched = scheduleModel(loaded.model, opts.scheduler ?? loaded.model.config.scheduler);
   diagnostics.push(...sched.diagnostics);
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted };

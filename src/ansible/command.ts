@@ -37,6 +37,7 @@ export function resolvePlaybook(playbook: string, floatRoot: string, cwd = proce
   }
   throw new FloatUserError(
     `playbook '${playbook}' not found: it is neither a file (relative to ${cwd}) nor one of float's built-in playbooks in ${bundledDir}`,
+    'F2045',
   );
 }
 

@@ -13,9 +13,9 @@ export function runPlaybook(cmd: PlaybookCommand): Promise<number> {
     const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env: { ...process.env, ...cmd.env }, stdio: 'inherit' });
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(new FloatUserError(`${cmd.file} not found: install Ansible (on Debian: apt-get install ansible) and make sure ${cmd.file} is on PATH`));
+        reject(new FloatUserError(`${cmd.file} not found: install Ansible (on Debian: apt-get install ansible) and make sure ${cmd.file} is on PATH`, 'F2041'));
       } else {
-        reject(new FloatUserError(`could not run ${cmd.file}: ${err.message}`));
+        reject(new FloatUserError(`could not run ${cmd.file}: ${err.message}`, 'F2041'));
       }
     });
     child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));

@@ -19,7 +19,8 @@ export function register(program: Command): void {
     .option('--ram <mb>', 'memory per Vagrant VM, in MB', (v) => Number(v), 2048)
     .option('--domain <domain>', 'public domain (domain_public)', 'example.com')
     .option('--infra-domain <domain>', 'internal domain (domain)', 'infra.example.com')
-    .option('--services <file>', 'services file to include (repeatable; default: float services.default.yml)', collect, [])
+    .option('--services <file>', "services file to include after float's built-in services.default.yml (repeatable)", collect, [])
+    .option('--no-builtin-services', "do not include float's services.default.yml (frontend, acme): public endpoints then have nothing to serve them")
     .option('--passwords <file>', 'passwords file to include (repeatable; default: float passwords.yml.default)', collect, [])
     .option('--playbook <file>', 'playbook to import after float playbooks/all.yml (repeatable)', collect, [])
     .option('--roles-path <path>', 'where your own Ansible roles are')
@@ -38,6 +39,7 @@ export function register(program: Command): void {
           domain: string;
           infraDomain: string;
           services: string[];
+          builtinServices: boolean;
           passwords: string[];
           playbook: string[];
           rolesPath?: string;
@@ -58,6 +60,7 @@ export function register(program: Command): void {
             domain: o.domain,
             infraDomain: o.infraDomain,
             services: o.services,
+            builtinServices: o.builtinServices,
             passwords: o.passwords,
             playbooks: o.playbook,
             rolesPath: o.rolesPath,

@@ -41,7 +41,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   const passthrough: string[] = [];
   const forbid = (a: string) => {
     if (FORBIDDEN.has(a) || a.startsWith('--inventory=') || a.startsWith('--inventory-file=') || /^-i./.test(a)) {
-      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`);
+      throw new FloatUserError(`${a} is not allowed: float run always uses the inventory it compiles from config.yml`, 'F2040');
     }
   };
   for (let i = 0; i < argv.length; i++) {
@@ -51,14 +51,14 @@ export function parseRunArgs(argv: string[]): RunArgs {
       passthrough.push(...argv.slice(i + 1));
       break;
     } else if (a === '--config' || a === '-c') {
-      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a path`);
+      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a path`, 'F2040');
       config = argv[++i];
     } else if (a.startsWith('--config=')) {
       config = a.slice('--config='.length);
     } else if (a === '--no-wait') {
       noWait = true;
     } else if (VALUE_OPTIONS.has(a)) {
-      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a value`);
+      if (argv[i + 1] === undefined) throw new FloatUserError(`${a} needs a value`, 'F2040');
       passthrough.push(a, argv[++i]);
     } else if (a.startsWith('-')) {
       forbid(a);
@@ -69,7 +69,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       playbook = a;
     }
   }
-  if (!playbook) throw new FloatUserError('usage: float run [-c|--config PATH] [--no-wait] PLAYBOOK [ansible-playbook options...] [-- ansible-playbook options...]');
+  if (!playbook) throw new FloatUserError('usage: float run [-c|--config PATH] [--no-wait] PLAYBOOK [ansible-playbook options...] [-- ansible-playbook options...]', 'F2040');
   return { config, playbook, passthrough, ...(noWait ? { noWait } : {}) };
 }
 

@@ -88,6 +88,6 @@ export function register(program: Command, setExitCode: SetExitCode): void {
 
 function parseMode(m: string | undefined): SchedulerMode | undefined {
   if (m === undefined) return undefined;
-  if (m !== 'stable' && m !== 'float-compat') throw new FloatUserError(`unknown scheduler '${m}': use stable or float-compat`);
+  if (m !== 'stable' && m !== 'float-compat') throw new FloatUserError(`unknown scheduler '${m}': use stable or float-compat`, 'F2040');
   return m;
 }

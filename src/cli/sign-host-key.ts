@@ -64,7 +64,7 @@ export function register(program: Command): void {
       const { keys, many } = parseSignInput(readFileSync(0, 'utf8'));
       const loaded = loadConfig(opts.config);
       if (!loaded.model || hasErrors(loaded.diagnostics)) {
-        throw new FloatUserError(loaded.diagnostics.length ? loaded.diagnostics : `sign-host-key: cannot load ${opts.config}`);
+        throw loaded.diagnostics.length ? new FloatUserError(loaded.diagnostics) : new FloatUserError(`sign-host-key: cannot load ${opts.config}`, 'F1005');
       }
       const model = loaded.model;
       const dir = model.config.credentials_dir;

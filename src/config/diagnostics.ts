@@ -52,16 +52,30 @@ export const CODES = {
   F2012: 'master elected on a host that does not run the service',
   F2013: 'a secret named twice in the passwords files',
   F2014: 'credential name clash',
+  F2020: 'TLS passthrough name also served over HTTP, or passed through twice',
+  F2021: 'horizontal endpoint path used twice',
+  F2022: 'a name that cannot go into a certificate (behind the string checks)',
+  F2023: "public endpoints without float's built-in services",
+  F2030: 'warning: an attribute accepted but not acted on by any role',
+  F2031: 'enable_sso_proxy: true, which float cannot enforce yet',
+  F2032: 'no usable vault password',
+  F2033: 'a vault-encrypted file that cannot be decrypted (wrong password, or corrupt)',
+  F2035: 'a private key that does not match its certificate or public key, or is missing beside it',
+  F2036: 'an SSH host certificate that cannot be signed (ssh-keygen missing or failing, bad principals)',
+  F2040: 'a command-line usage error',
+  F2041: 'a program float needs is missing or cannot run',
+  F2042: 'an output path float cannot write or will not overwrite',
+  F2043: 'a local test environment problem',
+  F2044: 'a git revision that cannot be read',
+  F2045: 'a playbook that does not exist',
   F2060: 'sign-host-key input problem',
   F2061: 'a service named like a host',
-  F3001: 'credentials problem',
   F3010: 'test environment state file unreadable or malformed',
   F3011: 'malformed credentials file',
   F3012: 'configuration locked by another float process',
   F3013: 'cannot take the configuration lock',
   F3014: 'rollback protection unavailable',
   F3015: 'applying a commit with uncommitted changes',
-  F4001: 'environment problem',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -77,6 +91,11 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   pos?: Position;
+  /**
+   * What the diagnostic is about (a service, host, attribute or public name), so
+   * code compares diagnostics by (code, pos, subject) and never by their text.
+   */
+  subject?: string;
 }
 
 /** FILE:LINE:COL. */
@@ -102,8 +121,11 @@ export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
 /** A user mistake (bad configuration, missing file, bad flag): the CLI prints it and exits 2. */
 export class FloatUserError extends Error {
   readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[] | string, code: Code = 'F4001') {
-    const ds = typeof diagnostics === 'string' ? [{ code, severity: 'error' as const, message: diagnostics }] : diagnostics;
+  /** Positioned diagnostics, or one message with its code (every user error has a specific code: no default). */
+  constructor(diagnostics: Diagnostic[]);
+  constructor(message: string, code: Code);
+  constructor(diagnostics: Diagnostic[] | string, code?: Code) {
+    const ds = typeof diagnostics === 'string' ? [{ code: code!, severity: 'error' as const, message: diagnostics }] : diagnostics;
     super(ds.map(formatDiagnostic).join('\n'));
     this.name = 'FloatUserError';
     this.diagnostics = ds;

@@ -348,10 +348,10 @@ function loadGlobals(source: Sourced, allBroken: boolean, diags: Diagnostic[]): 
   const found: Diagnostic[] = [];
   const value = validate(globals, source, found, { what: 'global variable' });
   for (const d of found) {
-    const missing = MANDATORY_GLOBALS.find((k) => d.code === 'F1003' && d.message === `missing required attribute '${k}'`);
+    const missing = d.code === 'F1003' ? MANDATORY_GLOBALS.find((k) => d.subject === k) : undefined;
     if (missing && allBroken) continue;
     const where = 'set it in group_vars/all or in hosts.yml group_vars.all';
-    diags.push(missing ? { ...d, code: 'F2011', message: `missing mandatory global variable '${missing}' (${where})` } : d);
+    diags.push(missing ? { ...d, code: 'F2011', message: `missing mandatory global variable '${missing}' (${where})`, subject: missing } : d);
   }
   return value as Model['globals'] | undefined;
 }

@@ -6,6 +6,7 @@ import { formatPosition as where, type Diagnostic, type Position } from './diagn
 import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
+import { checkUnimplemented } from './unimplemented.js';
 
 function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
   return locate(model.sources.services, [svc, ...path], { key });
@@ -43,63 +44,6 @@ export function candidateHosts(model: Model, svc: Service, groups: Map<string, s
   return out;
 }
 
-function checkSchedulingGroups(model: Model, groups: Map<string, string[]>): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const unknown = (svc: Service, group: string, path: PropertyKey[]) =>
-    out.push({
-      code: 'F2003',
-      severity: 'error',
-      message: `service '${svc.name}': no host is in group '${group}'`,
-      pos: svcPos(model, svc.name, path),
-    });
-  for (const s of model.services) {
-    if (s.scheduling_group && !groups.has(s.scheduling_group)) unknown(s, s.scheduling_group, ['scheduling_group']);
-    (s.scheduling_groups ?? []).forEach((g, i) => {
-      if (!groups.has(g)) unknown(s, g, ['scheduling_groups', i]);
-    });
-    if (s.master_scheduling_group && !groups.has(s.master_scheduling_group)) {
-      unknown(s, s.master_scheduling_group, ['master_scheduling_group']);
-    }
-  }
-  return out;
-}
-
-function checkScheduleWith(model: Model): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const byName = new Map(model.services.map((s) => [s.name, s]));
-  for (const s of model.services) {
-    if (!s.schedule_with) continue;
-    if (!byName.has(s.schedule_with)) {
-      out.push({
-        code: 'F2005',
-        severity: 'error',
-        message: `service '${s.name}': schedule_with names unknown service '${s.schedule_with}'`,
-        pos: svcPos(model, s.name, ['schedule_with']),
-      });
-      continue;
-    }
-    // Follow the chain; a cycle returns to a service already visited.
-    const chain = [s.name];
-    let cur = byName.get(s.schedule_with);
-    while (cur) {
-      if (chain.includes(cur.name)) {
-        if (cur.name === s.name) {
-          out.push({
-            code: 'F2006',
-            severity: 'error',
-            message: `service '${s.name}': schedule_with forms a cycle (${[...chain, cur.name].join(' -> ')})`,
-            pos: svcPos(model, s.name, ['schedule_with']),
-          });
-        }
-        break;
-      }
-      chain.push(cur.name);
-      cur = cur.schedule_with ? byName.get(cur.schedule_with) : undefined;
-    }
-  }
-  return out;
-}
-
 /** Every port a service uses on its hosts, with the attribute path that declares it. */
 export function servicePorts(s: Service): Array<{ port: number; path: PropertyKey[] }> {
   const out: Array<{ port: number; path: PropertyKey[] }> = [];
@@ -133,6 +77,7 @@ function checkPortConflicts(model: Model, groups: Map<string, string[]>): Diagno
             severity: 'error',
             message: `service '${s.name}' uses port ${port}, as does service '${other.svc.name}' (${where(svcPos(model, other.svc.name, other.path))}); both can run on host '${shared}'`,
             pos: svcPos(model, s.name, path),
+            subject: String(port),
           });
         }
       }
@@ -158,7 +103,7 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
       const path = ['service_credentials', i, 'name'];
       const pos = svcPos(model, s.name, path);
       if (c.name === DEFAULT_CLIENT_CREDENTIAL) {
-        out.push({ code: 'F2014', severity: 'error', message: `credential name '${c.name}' is taken by the client credential every host carries; choose another name`, pos });
+        out.push({ code: 'F2014', severity: 'error', message: `credential name '${c.name}' is taken by the client credential every host carries; choose another name`, pos, subject: c.name });
         return;
       }
       const list = claims.get(c.name) ?? [];
@@ -166,7 +111,7 @@ function checkCredentialNames(model: Model, groups: Map<string, string[]>): Diag
         const shared = other.svc === s ? undefined : [...hosts].find((h) => other.hosts.has(h));
         if (other.svc === s || shared) {
           const why = other.svc === s ? `service '${s.name}' names it twice` : `service '${other.svc.name}' has it too and both can run on host '${shared}'`;
-          out.push({ code: 'F2014', severity: 'error', message: `credential '${c.name}': ${why} (${where(svcPos(model, other.svc.name, other.path))}); credential names must differ`, pos });
+          out.push({ code: 'F2014', severity: 'error', message: `credential '${c.name}': ${why} (${where(svcPos(model, other.svc.name, other.path))}); credential names must differ`, pos, subject: c.name });
           break;
         }
       }
@@ -202,40 +147,79 @@ function checkServiceHostNames(model: Model): Diagnostic[] {
   return out;
 }
 
+/**
+ * What the frontends route, claimed once each: a server name and path (HTTP), a
+ * server name relayed by SNI (TLS passthrough: no HTTP path may share that name),
+ * a horizontal path (served on every name). The inventory derivation builds its
+ * routing maps on the same rules, so a configuration that passes here derives.
+ */
 function checkPublicEndpoints(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const seen = new Map<string, Position>();
+  /** "server path" (HTTP), "server \0tls" (passthrough), "\0horizontal path" -> where claimed. */
+  const claims = new Map<string, { pos: Position; what: string }>();
+  const httpPaths = new Map<string, string[]>(); // server -> HTTP paths claimed
   for (const s of model.services) {
     s.public_endpoints.forEach((e, i) => {
       const path = endpointPath(e.path);
-      const names: Array<{ fqdn: string; at: PropertyKey[] }> = [
+      const written: Array<{ fqdn: string; at: PropertyKey[] }> = [
         // A short name is served under every public domain, so compare full names.
         ...(e.name ? model.globals.domain_public.map((d) => ({ fqdn: `${e.name}.${d}`, at: ['name'] })) : []),
         ...(e.domains ?? []).map((d, j) => ({ fqdn: d, at: ['domains', j] })),
       ];
-      if (names.length === 0) {
+      if (written.length === 0) {
         out.push({
           code: 'F1003',
           severity: 'error',
           message: `service '${s.name}': public endpoint needs a 'name' or 'domains'`,
           pos: svcPos(model, s.name, ['public_endpoints', i]),
+          subject: s.name,
         });
       }
+      const passthrough = e.mode === 'tls-passthrough';
+      const done = new Set<string>(); // a name written twice in one endpoint is one name
       const reported = new Set<string>(); // one error per written name, not per public domain
-      for (const n of names) {
-        const key = `${n.fqdn} ${path}`;
+      for (const n of written) {
+        if (done.has(n.fqdn)) continue;
+        done.add(n.fqdn);
         const pos = svcPos(model, s.name, ['public_endpoints', i, ...n.at]);
-        const prev = seen.get(key);
-        if (prev && !reported.has(where(pos))) {
-          reported.add(where(pos));
+        const key = passthrough ? `${n.fqdn} \u0000tls` : `${n.fqdn} ${path}`;
+        const conflicts = passthrough ? (httpPaths.get(n.fqdn) ?? []).map((p) => `${n.fqdn} ${p}`) : [`${n.fqdn} \u0000tls`];
+        const prevKey = [key, ...conflicts].find((k) => claims.has(k));
+        if (prevKey === undefined) {
+          claims.set(key, { pos, what: passthrough ? 'TLS passthrough' : `path '${path}'` });
+          if (!passthrough) httpPaths.set(n.fqdn, [...(httpPaths.get(n.fqdn) ?? []), path]);
+          continue;
+        }
+        if (reported.has(where(pos))) continue;
+        reported.add(where(pos));
+        const prev = claims.get(prevKey)!;
+        if (!passthrough && prevKey === key) {
+          out.push({ code: 'F2002', severity: 'error', message: `public endpoint '${n.fqdn}' path '${path}' is already defined at ${where(prev.pos)}`, pos, subject: n.fqdn });
+        } else {
+          const mine = passthrough ? 'TLS passthrough' : `path '${path}'`;
           out.push({
-            code: 'F2002',
+            code: 'F2020',
             severity: 'error',
-            message: `public endpoint '${n.fqdn}' path '${path}' is already defined at ${where(prev)}`,
+            message: `public endpoint '${n.fqdn}' (${mine}) clashes with ${prev.what} at ${where(prev.pos)}: a name relayed by TLS passthrough is served by one backend and cannot also be served over HTTP or passed through twice`,
             pos,
+            subject: n.fqdn,
           });
-        } else if (!prev) seen.set(key, pos);
+        }
       }
+    });
+    s.horizontal_endpoints.forEach((e, i) => {
+      const key = `\u0000horizontal ${e.path}`;
+      const pos = svcPos(model, s.name, ['horizontal_endpoints', i, 'path']);
+      const prev = claims.get(key);
+      if (prev) {
+        out.push({
+          code: 'F2021',
+          severity: 'error',
+          message: `horizontal endpoint path '${e.path}' is already defined at ${where(prev.pos)}; one path on every public name goes to one service`,
+          pos,
+          subject: e.path,
+        });
+      } else claims.set(key, { pos, what: 'horizontal endpoint' });
     });
   }
   const tcp = new Map<number, { svc: string; pos: Position }>();
@@ -251,6 +235,7 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
           severity: 'error',
           message: `public TCP port ${port} of service '${s.name}' is the frontends' own ${frontendOwn} port; choose another public_port`,
           pos,
+          subject: String(port),
         });
       } else if (prev) {
         out.push({
@@ -258,6 +243,7 @@ function checkPublicEndpoints(model: Model): Diagnostic[] {
           severity: 'error',
           message: `public TCP port ${port} of service '${s.name}' is already claimed by service '${prev.svc}' (${where(prev.pos)})`,
           pos,
+          subject: String(port),
         });
       } else tcp.set(port, { svc: s.name, pos });
     });
@@ -282,6 +268,7 @@ function checkDatasets(model: Model): Diagnostic[] {
           severity: 'error',
           message: `dataset '${d.name}' of service '${s.name}' has both 'path' and 'backup_command'; use one`,
           pos: svcPos(model, s.name, ['datasets', i, 'backup_command']),
+          subject: d.name,
         });
       }
     });
@@ -305,6 +292,7 @@ function checkAddresses(model: Model): Diagnostic[] {
         severity: 'error',
         message: `net_overlays: '${o.network}' is not an IPv4 network in CIDR notation`,
         pos: locate(model.sources.globals, ['net_overlays', i, 'network']),
+        subject: o.name,
       });
       overlays.set(o.name, undefined);
     } else overlays.set(o.name, IPv4CidrRange.fromCidr(o.network));
@@ -319,6 +307,7 @@ function checkAddresses(model: Model): Diagnostic[] {
         severity: 'error',
         message: `address ${addr} of host '${host}' is also used by host '${prev.host}' (${where(prev.pos)})`,
         pos,
+        subject: addr,
       });
     } else if (!prev) used.set(key, { host, pos });
   };
@@ -327,7 +316,7 @@ function checkAddresses(model: Model): Diagnostic[] {
     h.ips.forEach((ip, i) => {
       const written = locate(model.sources.hosts, internal[i] ?? ['hosts', h.name]);
       if (!isIP(ip)) {
-        out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written });
+        out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': '${ip}' is not an IP address`, pos: written, subject: h.name });
         return;
       }
       claim('ips', ip, h.name, written);
@@ -336,7 +325,7 @@ function checkAddresses(model: Model): Diagnostic[] {
       const ip = h.public_ips[i];
       if (ip === undefined || isIP(ip)) return;
       const pos = locate(model.sources.hosts, path);
-      out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': public address '${ip}' is not an IP address`, pos });
+      out.push({ code: 'F1002', severity: 'error', message: `host '${h.name}': public address '${ip}' is not an IP address`, pos, subject: h.name });
     });
     for (const [net, addr] of Object.entries(h.overlays)) {
       const pos = hostPos(model, h.name, [`ip_${net}`]);
@@ -346,11 +335,12 @@ function checkAddresses(model: Model): Diagnostic[] {
           severity: 'error',
           message: `host '${h.name}': overlay '${net}' is not defined in net_overlays`,
           pos: hostPos(model, h.name, [`ip_${net}`], true),
+          subject: h.name,
         });
         continue;
       }
       if (isIP(addr) !== 4) {
-        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos });
+        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos, subject: h.name });
         continue;
       }
       const range = overlays.get(net);
@@ -360,6 +350,7 @@ function checkAddresses(model: Model): Diagnostic[] {
           severity: 'error',
           message: `host '${h.name}': ip_${net} ${addr} is outside overlay '${net}' (${range.toCidrString()})`,
           pos,
+          subject: h.name,
         });
         continue;
       }
@@ -387,17 +378,60 @@ function addressPaths(hosts: Sourced, host: string, list: 'ips' | 'public_ips'):
     .map((k) => [...base, k]);
 }
 
+/** The built-in services every public name needs (services.default.yml). */
+export const BUILTIN_SERVICES_FILE = 'services.default.yml';
+
+/**
+ * Public endpoints are served by the built-in `frontend` service (nginx, haproxy,
+ * public DNS) and, outside testing, their certificates come from the built-in
+ * `acme` service: without them float run would fail halfway (no frontend hosts,
+ * no frontend-credentials group). Pointed at each service's first endpoint.
+ */
+function checkBuiltinServices(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const names = new Set(model.services.map((s) => s.name));
+  const include = `include float's ${BUILTIN_SERVICES_FILE} from your services file (include: [/path/to/float/${BUILTIN_SERVICES_FILE}])`;
+  const kinds = ['public_endpoints', 'public_tcp_endpoints', 'public_other_endpoints', 'horizontal_endpoints'] as const;
+  let needsAcme: { svc: Service; kind: string } | undefined;
+  for (const s of model.services) {
+    const kind = kinds.find((k) => s[k].length > 0);
+    if (!kind) continue;
+    if (!s.skip_acme && (s.public_endpoints.some((e) => e.mode !== 'tls-passthrough') || s.public_other_endpoints.length > 0)) {
+      needsAcme ??= { svc: s, kind: s.public_endpoints.length > 0 ? 'public_endpoints' : 'public_other_endpoints' };
+    }
+    if (names.has('frontend')) continue;
+    out.push({
+      code: 'F2023',
+      severity: 'error',
+      message: `service '${s.name}' has ${kind}, but no service 'frontend' serves them: ${include}`,
+      pos: svcPos(model, s.name, [kind, 0]),
+      subject: 'frontend',
+    });
+  }
+  if (needsAcme && names.has('frontend') && !names.has('acme') && model.globals.testing === false) {
+    out.push({
+      code: 'F2023',
+      severity: 'error',
+      message: `service '${needsAcme.svc.name}' has ${needsAcme.kind} that need public certificates (testing: false), but no service 'acme' obtains them: ${include}`,
+      pos: svcPos(model, needsAcme.svc.name, [needsAcme.kind, 0]),
+      subject: 'acme',
+    });
+  }
+  return out;
+}
+
 /** All semantic checks. */
 export function semanticChecks(model: Model): Diagnostic[] {
   const groups = knownGroups(model);
   return [
-    ...checkSchedulingGroups(model, groups),
-    ...checkScheduleWith(model),
+    // Scheduling groups and schedule_with: checked once, by the scheduler (src/scheduler/check.ts).
     ...checkPortConflicts(model, groups),
     ...checkCredentialNames(model, groups),
     ...checkServiceHostNames(model),
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),
+    ...checkBuiltinServices(model),
+    ...checkUnimplemented(model),
   ];
 }

@@ -115,6 +115,7 @@ export function validate<S extends AnySchema>(
           severity: 'error',
           message: `unknown ${opts.what ?? 'attribute'} '${key}'${path.length || prefix.length ? ` in ${shown}` : ''}${hint ? ` (did you mean '${hint}'?)` : ''}`,
           pos: locate(source, [...path, key], { key: true }),
+          subject: describePath([...prefix, ...path, key]),
         });
       }
       continue;
@@ -126,6 +127,7 @@ export function validate<S extends AnySchema>(
         severity: 'error',
         message: `missing required attribute '${shown}'`,
         pos: locate(source, path),
+        subject: shown,
       });
       continue;
     }
@@ -137,6 +139,7 @@ export function validate<S extends AnySchema>(
       severity: 'error',
       message: `${shown}: ${message}`,
       pos: locate(source, path),
+      subject: shown,
     });
   }
   return undefined;

@@ -84,16 +84,16 @@ const SHOW_BATCH = 200;
 export function exportRevision(configPath: string, rev: string): { dir: string; config: string } {
   const absConfig = resolve(configPath);
   const cwd = dirname(absConfig);
-  if (rev.startsWith('-') || rev === '') throw new FloatUserError(`--diff ${JSON.stringify(rev)}: not a revision`);
+  if (rev.startsWith('-') || rev === '') throw new FloatUserError(`--diff ${JSON.stringify(rev)}: not a revision`, 'F2040');
   let top: string;
   let commit: string;
   try {
     top = git(cwd, ['rev-parse', '--show-toplevel']).toString('utf8').trim();
     commit = git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]).toString('utf8').trim();
   } catch {
-    throw new FloatUserError(`--diff ${rev}: ${cwd} is not a git repository or '${rev}' is not a revision in it`);
+    throw new FloatUserError(`--diff ${rev}: ${cwd} is not a git repository or '${rev}' is not a revision in it`, 'F2044');
   }
-  if (!isCommitId(commit)) throw new FloatUserError(`--diff ${rev}: git resolved it to ${JSON.stringify(commit)}, not a commit id`);
+  if (!isCommitId(commit)) throw new FloatUserError(`--diff ${rev}: git resolved it to ${JSON.stringify(commit)}, not a commit id`, 'F2044');
   // The config's path inside the repository (through symlinks such as /tmp -> /private/tmp).
   const inRepo = relative(realpathSync(top), join(realpathSync(cwd), basename(absConfig))).split(sep).join('/');
   // mode SP type SP object SP size TAB path NUL, for every file of the tree.

@@ -101,7 +101,7 @@ export function checkCaFiles(dir: string): void {
   if (existsSync(p.cert) && !existsSync(p.key)) {
     throw new FloatUserError(
       `${p.cert} exists but the CA private key ${p.key} does not: restore it (e.g. from git), or remove ${p.cert} to create a new CA (every certificate will be re-issued)`,
-      'F3001',
+      'F2035',
     );
   }
 }
@@ -109,7 +109,7 @@ export function checkCaFiles(dir: string): void {
 /** The CA's keys, checked against its certificate when there is one. */
 function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: X509Certificate): SigningKey {
   const keys = signingKey(decryptVaultFile(p.key, codec).toString('utf8'));
-  if (cert && !keys.spki.equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F3001');
+  if (cert && !keys.spki.equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key} is not the private key of ${p.cert}`, 'F2035');
   return keys;
 }
 

@@ -69,7 +69,7 @@ function readSecrets(path: string, codec: VaultCodec): { text: string; values: R
 function parseSecrets(path: string, text: string): Record<string, unknown> {
   // As Ansible reads this file; an error gives the position, never the decrypted text.
   const data = parseDecryptedYaml(path, text) ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F3001');
+  if (typeof data !== 'object' || Array.isArray(data)) throw new FloatUserError(`${path}: expected a mapping of secret names to values`, 'F3011');
   return data as Record<string, unknown>;
 }
 
@@ -103,7 +103,7 @@ function withGenerated(path: string, text: string, existing: Record<string, unkn
   for (const [k, v] of Object.entries(added)) doc.set(k, v);
   const edited = String(doc);
   if (check(edited)) return edited;
-  throw new FloatUserError(`${path}: cannot add the new secrets (${Object.keys(added).join(', ')}) to this file; make it a plain YAML mapping`, 'F3001');
+  throw new FloatUserError(`${path}: cannot add the new secrets (${Object.keys(added).join(', ')}) to this file; make it a plain YAML mapping`, 'F3011');
 }
 
 /** Brings secrets.yml up to date; rewrites it only when a secret was generated. */

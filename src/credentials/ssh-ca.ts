@@ -33,8 +33,8 @@ function sshKeygen(args: string[]): string {
     return execFileSync('ssh-keygen', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new FloatUserError('ssh-keygen not found: install openssh-client (apt-get install openssh-client)', 'F3001');
-    throw new FloatUserError(`ssh-keygen failed: ${e.stderr?.trim() || e.message}`, 'F3001');
+    if (e.code === 'ENOENT') throw new FloatUserError('ssh-keygen not found: install openssh-client (apt-get install openssh-client)', 'F2036');
+    throw new FloatUserError(`ssh-keygen failed: ${e.stderr?.trim() || e.message}`, 'F2036');
   }
 }
 
@@ -47,7 +47,7 @@ export function checkSshCaFiles(dir: string): void {
   if (existsSync(p.publicKey) && !existsSync(p.privateKey)) {
     throw new FloatUserError(
       `${p.publicKey} exists but the SSH CA private key ${p.privateKey} does not: restore it (e.g. from git), or remove ${p.publicKey} to create a new SSH CA (clients' known_hosts must then be updated)`,
-      'F3001',
+      'F2035',
     );
   }
 }
@@ -60,7 +60,7 @@ function loadCaKey(path: string, codec: VaultCodec): SshEd25519Key {
     return key;
   } catch (err) {
     if (err instanceof FloatUserError) throw err;
-    throw new FloatUserError(`SSH CA private key ${(err as Error).message}`, 'F3001'); // the message starts with the path
+    throw new FloatUserError(`SSH CA private key ${(err as Error).message}`, 'F3011'); // the message starts with the path
   }
 }
 
@@ -106,15 +106,15 @@ export async function signHostKey(dir: string, codec: VaultCodec, hostPublicKey:
  */
 export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKeys: string[], opts: HostCertOptions): Promise<string[]> {
   const principals = [...new Set(opts.principals.map((x) => x.trim()).filter(Boolean))];
-  if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F3001');
-  if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F3001');
+  if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F2036');
+  if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F2036');
   if (hostPublicKeys.length === 0) return [];
   const pub = await ensureSshCa(dir, codec);
   const p = sshCaPaths(dir);
   const ca = loadCaKey(p.privateKey, codec);
   // Clients trust key.pub: a certificate from any other key would be refused by every one of them.
   if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
-    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F3001');
+    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
   }
   const now = Date.now();
   return hostPublicKeys.map((hostPublicKey) => {
@@ -127,7 +127,7 @@ export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKey
         validBefore: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
       });
     } catch (err) {
-      throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F3001');
+      throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F2036');
     }
   });
 }

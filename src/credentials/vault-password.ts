@@ -28,7 +28,7 @@ export async function loadVaultPassword(opts: { env?: NodeJS.ProcessEnv; fallbac
 export function loadVaultPasswordSync(opts: { env?: NodeJS.ProcessEnv; fallbackFile?: string } = {}): string {
   const env = opts.env ?? process.env;
   const file = env.ANSIBLE_VAULT_PASSWORD_FILE ? resolve(env.ANSIBLE_VAULT_PASSWORD_FILE) : opts.fallbackFile;
-  if (!file) throw new FloatUserError(`no vault password: ${HOW}`, 'F3001');
+  if (!file) throw new FloatUserError(`no vault password: ${HOW}`, 'F2032');
   let password: string;
   let script = false;
   try {
@@ -50,11 +50,11 @@ export function loadVaultPasswordSync(opts: { env?: NodeJS.ProcessEnv; fallbackF
           : e.signal
             ? `it was killed by ${e.signal}`
             : e.message;
-    throw new FloatUserError(`cannot read the vault password from ${file}: ${why}; ${HOW}`, 'F3001');
+    throw new FloatUserError(`cannot read the vault password from ${file}: ${why}; ${HOW}`, 'F2032');
   }
   if (!password) {
     const what = script ? `script ${file} printed no password` : `file ${file} is empty`;
-    throw new FloatUserError(`the vault password ${what}; ${HOW}`, 'F3001');
+    throw new FloatUserError(`the vault password ${what}; ${HOW}`, 'F2032');
   }
   return password;
 }

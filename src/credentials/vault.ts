@@ -24,7 +24,7 @@ function pad(data: Buffer): Buffer {
 
 function unpad(data: Buffer): Buffer {
   const n = data[data.length - 1];
-  if (!n || n > 16 || n > data.length) throw new FloatUserError('vault: bad padding (corrupt data or wrong password)', 'F3001');
+  if (!n || n > 16 || n > data.length) throw new FloatUserError('vault: bad padding (corrupt data or wrong password)', 'F2033');
   return data.subarray(0, data.length - n);
 }
 
@@ -49,18 +49,18 @@ export function vaultDecrypt(text: string, password: string): Buffer {
   const lines = text.trim().split(/\r?\n/);
   const header = lines[0]?.trim().split(';') ?? [];
   if (header[0] !== '$ANSIBLE_VAULT' || header[2]?.trim() !== 'AES256' || !['1.1', '1.2'].includes(header[1])) {
-    throw new FloatUserError('not an Ansible Vault 1.1/1.2 AES256 file', 'F3001');
+    throw new FloatUserError('not an Ansible Vault 1.1/1.2 AES256 file', 'F2033');
   }
   // Whitespace anywhere in the body is layout (line wrapping, indentation of an inline vault).
   const body = lines.slice(1).join('').replace(/\s+/g, '');
-  if (body.length === 0 || body.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(body)) throw new FloatUserError('vault: malformed body (not hexadecimal)', 'F3001');
+  if (body.length === 0 || body.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(body)) throw new FloatUserError('vault: malformed body (not hexadecimal)', 'F2033');
   const inner = Buffer.from(body, 'hex').toString('ascii').split('\n');
-  if (inner.length !== 3) throw new FloatUserError('vault: malformed body', 'F3001');
+  if (inner.length !== 3) throw new FloatUserError('vault: malformed body', 'F2033');
   const [salt, hmac, ciphertext] = inner.map((h) => Buffer.from(h, 'hex'));
   const { key, hmacKey, iv } = deriveKeys(password, salt);
   const expected = createHmac('sha256', hmacKey).update(ciphertext).digest();
   if (expected.length !== hmac.length || !timingSafeEqual(expected, hmac)) {
-    throw new FloatUserError('vault: HMAC mismatch: wrong vault password, or the file was modified', 'F3001');
+    throw new FloatUserError('vault: HMAC mismatch: wrong vault password, or the file was modified', 'F2033');
   }
   const decipher = createDecipheriv('aes-256-ctr', key, iv);
   return unpad(Buffer.concat([decipher.update(ciphertext), decipher.final()]));

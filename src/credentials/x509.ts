@@ -179,7 +179,7 @@ export interface IssuedCertificate {
 export function issueCertificate(req: CertRequest, publicKey: Buffer, ca: CaContext, now: Date): IssuedCertificate {
   for (const d of req.dnsNames) {
     // dNSName is an IA5String: internationalised names must come as A-labels (xn--...).
-    if (!/^[\x21-\x7e]+$/.test(d)) throw new FloatUserError(`certificate ${req.id}: ${JSON.stringify(d)} is not a valid DNS name`, 'F3001');
+    if (!/^[\x21-\x7e]+$/.test(d)) throw new FloatUserError(`certificate ${req.id}: ${JSON.stringify(d)} is not a valid DNS name`, 'F2022');
   }
   const names = [
     ...req.dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),

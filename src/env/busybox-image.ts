@@ -15,7 +15,7 @@ const APPLETS = ['sh', 'httpd', 'hostname', 'echo', 'cat', 'ls', 'wget', 'nc', '
 /** Builds the image root file system as a tar archive; returns its path. */
 export function buildBusyboxTar(busybox = '/bin/busybox'): string {
   if (!existsSync(busybox)) {
-    throw new FloatUserError(`${busybox} not found: install Debian's busybox-static (apt-get install busybox-static)`);
+    throw new FloatUserError(`${busybox} not found: install Debian's busybox-static (apt-get install busybox-static)`, 'F2041');
   }
   const dir = mkdtempSync(join(tmpdir(), 'float-busybox-'));
   const root = join(dir, 'rootfs');

@@ -32,6 +32,8 @@ export interface CreateEnvOptions {
   /** Internal domain (domain). */
   infraDomain: string;
   services: string[];
+  /** Include float's built-in services (services.default.yml) before `services`; default true. */
+  builtinServices?: boolean;
   passwords: string[];
   playbooks: string[];
   rolesPath?: string;
@@ -52,7 +54,7 @@ type Tree = Record<string, unknown>;
 /** Sets a dotted key (a.b.c=value) in a nested object; values are parsed as YAML scalars. */
 export function setDotted(target: Tree, assignment: string): void {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new FloatUserError(`-e ${assignment}: expected KEY=VALUE with a dotted KEY (e.g. config.apt_proxy=1.2.3.4:3142)`);
+  if (eq <= 0) throw new FloatUserError(`-e ${assignment}: expected KEY=VALUE with a dotted KEY (e.g. config.apt_proxy=1.2.3.4:3142)`, 'F2040');
   const path = assignment.slice(0, eq).split('.');
   const raw = assignment.slice(eq + 1);
   let value: unknown;
@@ -77,7 +79,7 @@ export function parseExtraVars(assignments: string[]): { config: Tree; ansible_c
   for (const a of assignments) {
     const prefix = a.split('.')[0];
     if (!EXTRA_PREFIXES.includes(prefix) || !a.includes('.')) {
-      throw new FloatUserError(`-e ${a}: the key must start with ${EXTRA_PREFIXES.map((p) => `'${p}.'`).join(', ')}`);
+      throw new FloatUserError(`-e ${a}: the key must start with ${EXTRA_PREFIXES.map((p) => `'${p}.'`).join(', ')}`, 'F2040');
     }
     setDotted(out, a);
   }
@@ -92,10 +94,10 @@ export interface EnvHostPlan {
 
 /** host1..hostN from .10 of the network; host1 frontend, the others backend; a single host is both. */
 export function planHosts(network: string, numHosts: number, additional: string[]): EnvHostPlan[] {
-  if (!Number.isInteger(numHosts) || numHosts < 1) throw new FloatUserError(`--num-hosts must be a positive integer`);
+  if (!Number.isInteger(numHosts) || numHosts < 1) throw new FloatUserError(`--num-hosts must be a positive integer`, 'F2040');
   const range = IPv4CidrRange.fromCidr(network);
   const first = range.getFirst().getValue() + 10n;
-  if (first + BigInt(numHosts) > range.getLast().getValue()) throw new FloatUserError(`--num-hosts ${numHosts}: too many hosts for ${network}`);
+  if (first + BigInt(numHosts) > range.getLast().getValue()) throw new FloatUserError(`--num-hosts ${numHosts}: too many hosts for ${network}`, 'F2040');
   const hosts = Array.from({ length: numHosts }, (_, i) => ({
     name: `host${i + 1}`,
     ip: IPv4.fromNumber(first + BigInt(i)).toString(),
@@ -103,10 +105,10 @@ export function planHosts(network: string, numHosts: number, additional: string[
   }));
   for (const spec of additional) {
     const m = /^([A-Za-z0-9_-]+)=([A-Za-z0-9_,-]+)$/.exec(spec);
-    if (!m) throw new FloatUserError(`--additional-host-group ${spec}: expected NAME=host1,host2`);
+    if (!m) throw new FloatUserError(`--additional-host-group ${spec}: expected NAME=host1,host2`, 'F2040');
     for (const name of m[2].split(',')) {
       const h = hosts.find((x) => x.name === name);
-      if (!h) throw new FloatUserError(`--additional-host-group ${spec}: no host '${name}' (hosts are host1..host${numHosts})`);
+      if (!h) throw new FloatUserError(`--additional-host-group ${spec}: no host '${name}' (hosts are host1..host${numHosts})`, 'F2040');
       if (!h.groups.includes(m[1])) h.groups.push(m[1]);
     }
   }
@@ -125,7 +127,7 @@ function parseLibvirt(value: string | undefined, extra: Tree): Tree | undefined 
   const lv: Tree = { ...extra };
   if (value && value !== 'localhost') {
     const m = /^([^@]+)@(.+)$/.exec(value);
-    if (!m) throw new FloatUserError(`--libvirt=${value}: expected USER@HOST or localhost`);
+    if (!m) throw new FloatUserError(`--libvirt=${value}: expected USER@HOST or localhost`, 'F2040');
     lv.remote_user = m[1];
     lv.remote_host = m[2];
   }
@@ -164,6 +166,10 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
       retry_files_enabled: 'False',
       force_handlers: 'True',
       interpreter_python: 'auto_silent',
+      // The same file config.yml names: ad-hoc ansible and ansible-inventory run
+      // from DIR decrypt the inventory's vaulted variables with it. Ansible reads a
+      // relative path here relative to this ansible.cfg.
+      vault_password_file: '.vault_password',
       ...(rolesPath ? { roles_path: rolesPath } : {}),
     },
     ssh_connection: { pipelining: 'True' },
@@ -184,7 +190,10 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
       playbooks: o.playbooks.map((p) => pathFor(dir, o.cwd, p)),
     }),
   );
-  const services = o.services.length ? o.services.map((p) => pathFor(dir, o.cwd, p)) : [join(FLOAT_ROOT, 'services.default.yml')];
+  // The built-in services (frontend, acme) serve every public endpoint: included
+  // first, so the operator's files can override them, unless asked not to.
+  const builtin = o.builtinServices === false ? [] : [join(FLOAT_ROOT, 'services.default.yml')];
+  const services = [...builtin, ...o.services.map((p) => pathFor(dir, o.cwd, p))];
   files.set('services.yml', '# Services of a test environment, written by `float create-env`.\n' + toYaml({ include: services }));
   const passwords = o.passwords.length ? o.passwords.map((p) => pathFor(dir, o.cwd, p)) : [join(FLOAT_ROOT, 'passwords.yml.default')];
   files.set('passwords.yml', '# Secrets of a test environment, written by `float create-env`.\n' + toYaml(passwords.map((p) => ({ include: p }))));
@@ -197,7 +206,7 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
 /** Writes the files into DIR (built beside it, then moved in); refuses to overwrite an environment. */
 export function writeEnv(dir: string, files: Map<string, string>, force = false): void {
   if (existsSync(join(dir, 'config.yml')) && !force) {
-    throw new FloatUserError(`${dir} already holds a float configuration (config.yml); use --force to overwrite it`);
+    throw new FloatUserError(`${dir} already holds a float configuration (config.yml); use --force to overwrite it`, 'F2042');
   }
   const staging = `${dir.replace(/\/+$/, '')}.new-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });

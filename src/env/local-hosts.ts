@@ -247,7 +247,7 @@ async function setupNetwork(spec: EnvSpec, net: Cidr, state: EnvState, log: Log)
     log(`creating bridge ${spec.bridge} (${spec.gateway}/${prefixLength(net)})`);
     await run('ip', ['link', 'add', 'name', spec.bridge, 'type', 'bridge']);
   } else if (kind !== 'bridge') {
-    throw new FloatUserError(`test_env.bridge: ${spec.bridge} already exists on this machine and is not a bridge (${kind || 'a plain interface'})`);
+    throw new FloatUserError(`test_env.bridge: ${spec.bridge} already exists on this machine and is not a bridge (${kind || 'a plain interface'})`, 'F2043');
   }
   await run('ip', ['addr', 'replace', `${spec.gateway}/${prefixLength(net)}`, 'dev', spec.bridge]);
   await run('ip', ['link', 'set', spec.bridge, 'up']);
@@ -440,6 +440,7 @@ async function waitForSsh(spec: EnvSpec, host: EnvHost, pid: number, started: nu
     if (!processAlive(pid)) {
       throw new FloatUserError(
         `test host ${host.name}: systemd-nspawn exited during boot; the last lines of ${consoleLog(spec, host.name)}:\n${consoleTail(spec, host.name)}`,
+        'F2043',
       );
     }
     if ((await tcpOpen(host.ip, 22, 1000)) && (await sshTrue(host.ip, spec.sshKeyPath))) {
@@ -450,19 +451,20 @@ async function waitForSsh(spec: EnvSpec, host: EnvHost, pid: number, started: nu
   }
   throw new FloatUserError(
     `test host ${host.name}: no SSH on ${host.ip} after ${formatSeconds(BOOT_TIMEOUT_MS)}; the last lines of ${consoleLog(spec, host.name)}:\n${consoleTail(spec, host.name)}`,
+    'F2043',
   );
 }
 
 function checkNetworkFree(spec: EnvSpec, net: Cidr): void {
   const clash = usedNetworks(spec.bridge).find((u) => cidrOverlap(u.cidr, net));
   if (clash) {
-    throw new FloatUserError(`test_env.network ${spec.network} overlaps what this machine already uses (${clash.what}): choose another network`);
+    throw new FloatUserError(`test_env.network ${spec.network} overlaps what this machine already uses (${clash.what}): choose another network`, 'F2043');
   }
 }
 
 function checkPaths(spec: EnvSpec): void {
   if (/[,:\\\s]/.test(spec.stateDir)) {
-    throw new FloatUserError(`the test environment's state directory ${spec.stateDir} must not contain ',', ':', '\\' or spaces (overlayfs options)`);
+    throw new FloatUserError(`the test environment's state directory ${spec.stateDir} must not contain ',', ':', '\\' or spaces (overlayfs options)`, 'F2043');
   }
 }
 
@@ -644,6 +646,6 @@ export async function envStatus(spec: EnvSpec, opts: { ssh?: boolean } = {}): Pr
 /** The ssh command line for a host of the environment (for `float env ssh` and tests). */
 export function sshCommand(spec: EnvSpec, host: string, command: string[] = []): string[] {
   const h = spec.hosts.find((x) => x.name === host);
-  if (!h) throw new FloatUserError(`no host '${host}' in this environment (hosts: ${spec.hosts.map((x) => x.name).join(', ')})`);
+  if (!h) throw new FloatUserError(`no host '${host}' in this environment (hosts: ${spec.hosts.map((x) => x.name).join(', ')})`, 'F2040');
   return ['ssh', ...sshOptions(spec.sshKeyPath), `root@${h.ip}`, ...command];
 }

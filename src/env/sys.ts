@@ -116,6 +116,7 @@ export function requireTools(tools: string[]): void {
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
   throw new FloatUserError(
     `float env needs ${missing.map((m) => m.tool).join(', ')}, not found on this machine: install with 'apt-get install ${pkgs.join(' ')}'`,
+    'F2041',
   );
 }
 
@@ -123,6 +124,7 @@ export function requireRoot(): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new FloatUserError(
       'float env must run as root: it creates network namespaces, a bridge, overlay mounts and boots hosts with systemd-nspawn',
+      'F2043',
     );
   }
 }

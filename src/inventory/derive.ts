@@ -1,7 +1,7 @@
 // Derives the inventory from a model and its schedule: a pipeline of small pure
 // functions, each computing one derived fact. No I/O here.
 import { basename } from 'node:path';
-import { FloatUserError, formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
+import { formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from '../config/schema/service.js';
@@ -296,8 +296,9 @@ export function endpointServerNames(ctx: Context, e: { name?: string; domains?: 
  * - `float_http_horizontal_endpoints`: path -> endpoint, on every server;
  * - `float_tcp_endpoints` (public_port defaulted) and `float_other_endpoints`.
  * A server name + path claimed twice (after expanding names over domain_public), a
- * passthrough name also served over HTTP, or a horizontal path claimed twice is a
- * positioned error (F2002).
+ * passthrough name also served over HTTP, or a horizontal path claimed twice is
+ * refused by float check (F2002, F2020, F2021, src/config/semantic.ts) before
+ * anything is derived; here it can only be a bug.
  */
 export function frontendVars(ctx: Context): Vars {
   const upstreams = new Map<string, HttpUpstream>();
@@ -378,7 +379,9 @@ export function frontendVars(ctx: Context): Vars {
       other.push({ name: e.name, service: s.name, server_names: endpointServerNames(ctx, e), skip_acme: s.skip_acme, skip_dns: s.skip_dns });
     }
   }
-  if (errors.length > 0) throw new FloatUserError(errors);
+  // float check refuses every such clash first (src/config/semantic.ts, F2002,
+  // F2020, F2021): reaching this is a bug, not a user mistake.
+  if (errors.length > 0) throw new Error(`internal: routing clash that float check should have refused: ${errors.map((d) => d.message).join('; ')}`);
   return {
     float_acme_certificates: acmeNames(ctx),
     float_enable_http_frontend: ctx.model.services.some((s) => s.public_endpoints.length > 0),

@@ -93,7 +93,7 @@ function currentState(outDir: string): 'absent' | 'link' | 'dir' {
     const hosts = join(outDir, 'hosts.yml');
     if (entries.length === 0 || (existsSync(hosts) && readFileSync(hosts, 'utf8').startsWith(HEADER))) return 'dir';
   }
-  throw new FloatUserError(`${outDir} exists and is not an inventory written by float compile; choose another --out`);
+  throw new FloatUserError(`${outDir} exists and is not an inventory written by float compile; choose another --out`, 'F2042');
 }
 
 /** Removes version directories other than `keep`, except those of compiles still running. */

@@ -4,6 +4,7 @@
 // Every quirk below is upstream's, kept on purpose; see each comment.
 import { byCodePoint } from '../core/compare.js';
 import { crc32 } from 'node:zlib';
+import { checkScheduleInput, unschedulable } from './check.js';
 import { PyRandom } from './mt19937.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
 
@@ -99,7 +100,6 @@ type Outcome = { hosts: string[]; master?: string } | { errors: ScheduleError[] 
 
 interface State {
   groups: Map<string, string[]>;
-  services: Map<string, SchedService>;
   load: Map<string, number>;
   assigned: Map<string, string[]>;
   masters: Map<string, string>;
@@ -111,27 +111,9 @@ function error(service: string, attribute: ScheduleError['attribute'], code: Sch
   return { errors: [{ service, attribute, code, message }] };
 }
 
-/** True when following schedule_with from `svc` leads back to it. */
-function inScheduleWithCycle(svc: SchedService, services: Map<string, SchedService>): boolean {
-  const seen = new Set<string>();
-  let cur = svc.schedule_with !== undefined ? services.get(svc.schedule_with) : undefined;
-  while (cur && !seen.has(cur.name)) {
-    if (cur.name === svc.name) return true;
-    seen.add(cur.name);
-    cur = cur.schedule_with !== undefined ? services.get(cur.schedule_with) : undefined;
-  }
-  return false;
-}
-
 /** The hosts of the service named by schedule_with, which must already be scheduled. */
 function scheduleWithCandidates(svc: SchedService, target: string, st: State): string[] | Outcome {
-  if (!st.services.has(target)) {
-    return error(svc.name, 'schedule_with', 'F2005', `service '${svc.name}': schedule_with names unknown service '${target}'`);
-  }
-  if (inScheduleWithCycle(svc, st.services)) {
-    return error(svc.name, 'schedule_with', 'F2006', `service '${svc.name}': schedule_with forms a cycle through '${target}'`);
-  }
-  // The target's own error is already reported; repeating it here would only add noise.
+  // Unknown targets and cycles never get here (checkScheduleInput). The target's own error is already reported; repeating it here would only add noise.
   if (st.failed.has(target)) return 'skipped';
   const hosts = st.assigned.get(target);
   if (hosts === undefined) {
@@ -155,14 +137,9 @@ function scheduleWithCandidates(svc: SchedService, target: string, st: State): s
 function candidateHosts(svc: SchedService, st: State): string[] | Outcome {
   if (svc.schedule_with !== undefined) return scheduleWithCandidates(svc, svc.schedule_with, st);
   // scheduling_group wins over scheduling_groups, as upstream checks it first.
-  const attribute = svc.scheduling_group !== undefined ? 'scheduling_group' : 'scheduling_groups';
+  // Every group is known (checkScheduleInput); `all` is empty when there are no hosts.
   const names = svc.scheduling_group !== undefined ? [svc.scheduling_group] : (svc.scheduling_groups ?? ['all']);
-  const unknown = names.filter((g) => !st.groups.has(g));
-  if (unknown.length > 0) {
-    const list = unknown.map((g) => `'${g}'`).join(', ');
-    return error(svc.name, attribute, 'F2003', `service '${svc.name}': no host is in group ${list}`);
-  }
-  return [...new Set(names.flatMap((g) => st.groups.get(g)!))];
+  return [...new Set(names.flatMap((g) => st.groups.get(g) ?? []))];
 }
 
 function describeCandidates(svc: SchedService): string {
@@ -183,10 +160,9 @@ function masterPool(svc: SchedService, candidates: string[], st: State): string[
     const attribute = svc.schedule_with !== undefined ? 'schedule_with' : 'scheduling_groups';
     return error(svc.name, attribute, 'F2003', `service '${svc.name}': cannot elect a master, ${describeCandidates(svc)} has no hosts`);
   }
+  // An unknown group is reported by checkScheduleInput: the service fails, as upstream's would.
   const group = st.groups.get(svc.master_scheduling_group);
-  if (group === undefined) {
-    return error(svc.name, 'master_scheduling_group', 'F2003', `service '${svc.name}': no host is in group '${svc.master_scheduling_group}'`);
-  }
+  if (group === undefined) return 'skipped';
   const members = new Set(group);
   const pool = candidates.filter((h) => members.has(h));
   if (pool.length === 0) {
@@ -242,14 +218,15 @@ function commit(svc: SchedService, outcome: Outcome, st: State, errors: Schedule
 export function scheduleCompat(input: ScheduleInput): ScheduleResult {
   const st: State = {
     groups: buildGroupMap(input),
-    services: new Map(input.services.map((s) => [s.name, s])),
     load: new Map(),
     assigned: new Map(),
     masters: new Map(),
     failed: new Set(),
   };
-  const errors: ScheduleError[] = [];
-  for (const svc of processingOrder(input.services)) commit(svc, scheduleService(svc, st), st, errors);
+  const errors = checkScheduleInput(input);
+  const broken = unschedulable(input, errors);
+  // A service the check refused fails where upstream would meet it: it runs nowhere and loads no host.
+  for (const svc of processingOrder(input.services)) commit(svc, broken.has(svc.name) ? 'skipped' : scheduleService(svc, st), st, errors);
   // fromEntries defines own properties, so a service named like an Object
   // prototype member ("constructor", "__proto__") is stored safely.
   return {

@@ -30,25 +30,18 @@ export function scheduleInput(model: Model): ScheduleInput {
 }
 
 /**
- * Schedules the model. Errors already reported by the semantic checks (same
- * service, attribute and code) are not repeated.
+ * Schedules the model, positioning the scheduler's errors at the attribute (and
+ * list item) they are about. Scheduling groups and schedule_with are checked in
+ * one place (checkScheduleInput, which both schedulers start from), so nothing
+ * here is reported twice.
  */
-export function scheduleModel(
-  model: Model,
-  mode: SchedulerMode = model.config.scheduler,
-  already: Diagnostic[] = [],
-): { result: ScheduleResult; diagnostics: Diagnostic[] } {
+export function scheduleModel(model: Model, mode: SchedulerMode = model.config.scheduler): { result: ScheduleResult; diagnostics: Diagnostic[] } {
   const input = scheduleInput(model);
   const result = mode === 'float-compat' ? scheduleCompat(input) : scheduleStable(input);
   const diagnostics: Diagnostic[] = [];
-  // The semantic checks name the service in their messages: `service 'NAME'`.
-  const seen = new Set(already.map((d) => `${d.code} ${/service '([^']+)'/.exec(d.message)?.[1]}`));
   for (const e of result.errors) {
-    const pos = locate(model.sources.services, [e.service, e.attribute]);
-    const key = `${e.code} ${e.service}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    diagnostics.push({ code: e.code, severity: 'error', message: e.message, pos });
+    const pos = locate(model.sources.services, [e.service, e.attribute, ...(e.index === undefined ? [] : [e.index])]);
+    diagnostics.push({ code: e.code, severity: 'error', message: e.message, pos, subject: e.service });
   }
   if (mode === 'float-compat') {
     for (const { service, host } of mastersOffInstances(result)) {

@@ -26,6 +26,7 @@
 // election (hosts a, b, c: whoever is master of {a,b,c} is not master of the
 // pair without it, so adding it back moves a master that still runs there).
 import { byCodePoint } from '../core/compare.js';
+import { checkScheduleInput, knownGroups, masterGroupKnown, unschedulable } from './check.js';
 import { Weights } from './hash.js';
 import type { ScheduleError, ScheduleInput, ScheduleResult, SchedService } from './types.js';
 
@@ -47,22 +48,19 @@ function groupMembers(input: ScheduleInput): Map<string, Set<string>> {
   return groups;
 }
 
-/** Every group some host is in, turndown hosts included (a group of only turndown hosts exists but is empty). */
-function knownGroups(input: ScheduleInput): Set<string> {
-  return new Set(['all', ...input.hosts.flatMap((h) => h.groups)]);
-}
 
 function schedulingGroups(s: SchedService): { attribute: 'scheduling_group' | 'scheduling_groups'; groups: string[] } {
-  if (s.scheduling_group) return { attribute: 'scheduling_group', groups: [s.scheduling_group] };
+  if (s.scheduling_group !== undefined) return { attribute: 'scheduling_group', groups: [s.scheduling_group] };
   if (s.scheduling_groups) return { attribute: 'scheduling_groups', groups: s.scheduling_groups };
   return { attribute: 'scheduling_group', groups: ['all'] };
 }
 
 /**
  * Processing order: schedule_with targets before the services that follow them,
- * otherwise by (scheduling_order, name). Cycles and unknown targets are errors.
+ * otherwise by (scheduling_order, name). Unknown targets and cycles are reported
+ * by checkScheduleInput; here they only end the walk.
  */
-function processingOrder(services: SchedService[], errors: ScheduleError[]): SchedService[] {
+function processingOrder(services: SchedService[]): SchedService[] {
   const byNameMap = new Map(services.map((s) => [s.name, s]));
   // Placements do not depend on this order (scheduling_order acts in the
   // assignment itself, see Proposals); it only fixes the order in which errors
@@ -70,33 +68,15 @@ function processingOrder(services: SchedService[], errors: ScheduleError[]): Sch
   const sorted = [...services].sort((a, b) => (a.scheduling_order ?? -1) - (b.scheduling_order ?? -1) || byName(a.name, b.name));
   const out: SchedService[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (s: SchedService, chain: string[]): void => {
-    if (state.get(s.name) === 'done') return;
-    if (state.get(s.name) === 'visiting') {
-      errors.push({
-        service: s.name,
-        attribute: 'schedule_with',
-        code: 'F2006',
-        message: `service '${s.name}': schedule_with forms a cycle (${[...chain, s.name].join(' -> ')})`,
-      });
-      return;
-    }
+  const visit = (s: SchedService): void => {
+    if (state.has(s.name)) return;
     state.set(s.name, 'visiting');
-    if (s.schedule_with) {
-      const target = byNameMap.get(s.schedule_with);
-      if (!target) {
-        errors.push({
-          service: s.name,
-          attribute: 'schedule_with',
-          code: 'F2005',
-          message: `service '${s.name}': schedule_with names unknown service '${s.schedule_with}'`,
-        });
-      } else visit(target, [...chain, s.name]);
-    }
+    const target = s.schedule_with ? byNameMap.get(s.schedule_with) : undefined;
+    if (target) visit(target);
     state.set(s.name, 'done');
     out.push(s);
   };
-  for (const s of sorted) visit(s, []);
+  for (const s of sorted) visit(s);
   return out;
 }
 
@@ -140,10 +120,12 @@ function electAmong(
   s: SchedService,
   pool: string[],
   groups: Map<string, Set<string>>,
+  known: Set<string>,
   errors: ScheduleError[],
   key: string = s.name,
 ): string | undefined {
   let eligible = pool;
+  if (!masterGroupKnown(s, known)) return undefined; // reported by checkScheduleInput
   if (s.master_scheduling_group) {
     const group = groups.get(s.master_scheduling_group) ?? new Set<string>();
     eligible = pool.filter((h) => group.has(h));
@@ -174,19 +156,9 @@ function electAmong(
   });
 }
 
-/** Candidate hosts of a service from its scheduling groups; undefined (with an error) when unusable. */
-function candidatesOf(s: SchedService, groups: Map<string, Set<string>>, known: Set<string>, errors: ScheduleError[]): string[] | undefined {
-  const { attribute, groups: names } = schedulingGroups(s);
-  const unknown = names.filter((g) => !known.has(g));
-  if (unknown.length > 0) {
-    errors.push({
-      service: s.name,
-      attribute,
-      code: 'F2003',
-      message: `service '${s.name}': no host is in group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `'${g}'`).join(', ')}`,
-    });
-    return undefined;
-  }
+/** Candidate hosts of a service from its scheduling groups (all known: checkScheduleInput); undefined (with an error) when too few. */
+function candidatesOf(s: SchedService, groups: Map<string, Set<string>>, errors: ScheduleError[]): string[] | undefined {
+  const { groups: names } = schedulingGroups(s);
   const set = new Set<string>();
   for (const g of names) for (const h of groups.get(g) ?? []) set.add(h);
   const candidates = [...set].sort(byName);
@@ -204,11 +176,11 @@ function candidatesOf(s: SchedService, groups: Map<string, Set<string>>, known: 
 }
 
 export function scheduleStable(input: ScheduleInput): ScheduleResult {
-  const errors: ScheduleError[] = [];
+  const errors = checkScheduleInput(input);
+  const broken = unschedulable(input, errors);
   const groups = groupMembers(input);
   const known = knownGroups(input);
-  const order = processingOrder(input.services, errors);
-  const broken = new Set(errors.map((e) => e.service));
+  const order = processingOrder(input.services);
   const byNameMap = new Map(input.services.map((s) => [s.name, s]));
   const weights = new Weights(input.seed);
 
@@ -225,7 +197,7 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
   };
   const followers = new Map<string, SchedService[]>();
   for (const s of order) {
-    if (!s.schedule_with) continue;
+    if (!s.schedule_with || broken.has(s.name)) continue;
     const root = rootOf(s);
     if (root) followers.set(root.name, [...(followers.get(root.name) ?? []), s]);
   }
@@ -234,10 +206,10 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
   const placements = new Map<string, Placement>();
   const masters: Record<string, string> = {};
   for (const s of order) {
-    if (s.schedule_with) continue;
-    const candidates = candidatesOf(s, groups, known, errors);
+    if (s.schedule_with || broken.has(s.name)) continue;
+    const candidates = candidatesOf(s, groups, errors);
     if (!candidates) continue;
-    const own = s.master_election ? electAmong(weights, s, candidates, groups, errors) : undefined;
+    const own = s.master_election ? electAmong(weights, s, candidates, groups, known, errors) : undefined;
     if (s.master_election && !own) continue;
     const { ranked, weights: w } = rank(weights, s.name, candidates);
     const n = s.num_instances === 'all' ? candidates.length : s.num_instances;
@@ -249,7 +221,7 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
     const mine = followers.get(s.name) ?? [];
     for (const f of mine) {
       if (!f.master_election) continue;
-      const m = electAmong(weights, f, candidates, groups, errors, s.name);
+      const m = electAmong(weights, f, candidates, groups, known, errors, s.name);
       if (!m) continue;
       if (forced.includes(m) || forced.length < n) {
         masters[f.name] = m;
@@ -267,7 +239,7 @@ export function scheduleStable(input: ScheduleInput): ScheduleResult {
         });
         continue;
       }
-      masters[f.name] = electAmong(weights, f, pool, groups, errors, s.name)!;
+      masters[f.name] = electAmong(weights, f, pool, groups, known, errors, s.name)!;
     }
     const fixed = s.num_instances === 'all' ? candidates : forced;
     placements.set(s.name, { service: s, index: 0, candidates, ranked, weights: w, n, cost: 1 + mine.length, fixed, hosts: [...fixed] });

@@ -33,6 +33,8 @@ export interface ScheduleInput {
 export interface ScheduleError {
   service: string;
   attribute: 'num_instances' | 'scheduling_group' | 'scheduling_groups' | 'master_scheduling_group' | 'schedule_with';
+  /** The item of a list attribute (scheduling_groups) the error is about. */
+  index?: number;
   code: 'F2003' | 'F2004' | 'F2005' | 'F2006';
   message: string;
 }

@@ -19,3 +19,10 @@ export function diagnose(files: Record<string, string>, opts: { base?: boolean }
     severity: d.severity,
   }));
 }
+
+/**
+ * The built-in service that serves public endpoints, as services.default.yml
+ * defines it, minus what the routing tests do not need: appended to an inline
+ * services.yml (after the lines a test positions its errors on).
+ */
+export const FRONTEND = 'frontend:\n  scheduling_group: frontend\n  num_instances: all\n';

@@ -408,7 +408,9 @@ describe('the reference examples, checked with Ansible', () => {
     return compiled.get(name)!;
   };
 
-  for (const name of readdirSync(root).sort()) {
+  // my-prober marks its endpoint admin-only (enable_sso_proxy: true), which float
+  // refuses until it can enforce it (F2031; test/unit/config.test.ts).
+  for (const name of readdirSync(root).sort().filter((n) => n !== 'my-prober')) {
     it(`${name}: every derived variable agrees with the schedule`, () => {
       const { r, inv, templated } = get(name);
       checkAgainstSchedule(r, inv, templated);
@@ -493,7 +495,8 @@ describe('the float compile command', () => {
     const dir = writeTree(THREE_HOSTS);
     const out = join(dir, 'elsewhere');
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', out]);
-    expect(p.stderr).toBe('');
+    // Only the warnings about attributes no role acts on yet (net_overlays, monitoring_endpoints).
+    expect(p.stderr.split('\n').filter((l) => l && !l.endsWith(' [F2030]'))).toEqual([]);
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(new RegExp(`^compiled 6 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
     expect(Object.keys(ansibleInventory(out)._meta.hostvars).sort()).toEqual(['be1', 'be2', 'fe1']);
@@ -503,7 +506,7 @@ describe('the float compile command', () => {
     const dir = writeTree({ ...THREE_HOSTS, 'file.txt': 'x\n' });
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', join(dir, 'file.txt', 'inv')]);
     expect(p.status).toBe(2);
-    expect(p.stderr).toMatch(/^error: cannot write the inventory to .*file\.txt\/inv: E[A-Z]+: .* \[F4001\]\n$/);
+    expect(p.stderr).toMatch(/^error: cannot write the inventory to .*file\.txt\/inv: E[A-Z]+: .* \[F2042\]\n$/);
   });
 
   it('a server name + path claimed twice after expansion is a positioned error (exit 2), nothing written', () => {

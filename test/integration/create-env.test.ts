@@ -86,7 +86,8 @@ describe('create-env on disk', () => {
     const dir = join(root, 'env');
     expect(statSync(join(dir, '.vault_password')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.vault_password');
-    expect(parse(readFileSync(join(dir, 'services.yml'), 'utf8'))).toEqual({ include: [join(root, 'svc.yml')] });
+    // The built-in services come first even when --services is given (issue 22).
+    expect(parse(readFileSync(join(dir, 'services.yml'), 'utf8'))).toEqual({ include: [join(REPO_ROOT, 'services.default.yml'), join(root, 'svc.yml')] });
     const check = spawnSync(process.execPath, [FLOAT, 'check', '--config', join(dir, 'config.yml')], { encoding: 'utf8' });
     expect(check.stdout).toBe('ok: 3 services, 3 hosts\n');
     expect(check.status).toBe(0);
@@ -95,6 +96,45 @@ describe('create-env on disk', () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toContain('--force');
   });
+
+  it('--services with public endpoints includes the built-in services; --no-builtin-services leaves them out and check says why', () => {
+    const root = writeTree({ 'svc.yml': 'web:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: www, port: 8080}\n' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [FLOAT, ...args], { cwd: root, encoding: 'utf8' });
+    expect(run('create-env', 'env', '--services', 'svc.yml').status).toBe(0);
+    expect(parse(readFileSync(join(root, 'env/services.yml'), 'utf8')).include).toEqual([join(REPO_ROOT, 'services.default.yml'), join(root, 'svc.yml')]);
+    const ok = run('check', '--config', 'env/config.yml');
+    expect(ok.stdout).toBe('ok: 3 services, 3 hosts\n');
+    expect(run('create-env', 'bare', '--services', 'svc.yml', '--no-builtin-services').status).toBe(0);
+    expect(parse(readFileSync(join(root, 'bare/services.yml'), 'utf8')).include).toEqual([join(root, 'svc.yml')]);
+    const bare = run('check', '--config', 'bare/config.yml');
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/svc\.yml:4:7: error: .*services\.default\.yml.* \[F2023\]/);
+  });
+
+  it('ad-hoc ansible in the environment decrypts the vaulted inventory variables (ansible.cfg names the vault password file)', () => {
+    const root = writeTree({
+      'svc.yml': 'web:\n  scheduling_group: backend\n  num_instances: 1\n',
+      'pw.yml': '- {name: my_secret, description: a test secret}\n',
+    });
+    const run = (cmd: string, args: string[], cwd = root) => spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+    expect(run(process.execPath, [FLOAT, 'create-env', 'env', '--services', 'svc.yml', '--passwords', 'pw.yml']).status).toBe(0);
+    const dir = join(root, 'env');
+    expect(readFileSync(join(dir, 'ansible.cfg'), 'utf8')).toMatch(/\[defaults\][^[]*vault_password_file = \.vault_password/);
+    const init = run(process.execPath, [FLOAT, 'init-credentials', '--config', 'env/config.yml']);
+    expect(init.stderr).toBe('');
+    expect(init.status).toBe(0);
+    // The secret is vault-encrypted in the inventory...
+    expect(readFileSync(join(dir, '.float/inventory/group_vars/all/secrets.yml'), 'utf8')).toContain('$ANSIBLE_VAULT;1.1;AES256');
+    // ...and the real ansible, run from the environment with no other setting, reads it.
+    const env = { ...process.env };
+    delete env.ANSIBLE_VAULT_PASSWORD_FILE;
+    delete env.ANSIBLE_CONFIG;
+    const r = spawnSync('ansible', ['-i', '.float/inventory', 'host1', '-m', 'debug', '-a', 'var=my_secret'], { cwd: dir, encoding: 'utf8', env });
+    expect(r.stderr).not.toContain('no vault secrets');
+    expect(r.status).toBe(0);
+    const password = /"my_secret": "([^"]+)"/.exec(r.stdout)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9+/=]{16,}$/);
+  }, 60_000);
 
   it('vagrant validate accepts the generated Vagrantfiles (VirtualBox and libvirt)', () => {
     for (const libvirt of [undefined, 'localhost', 'admin@virt.example.com']) {

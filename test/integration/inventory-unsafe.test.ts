@@ -40,6 +40,9 @@ function hostile(envTemplates: boolean) {
     '    - name: www',
     '      port: 8080',
     `      extra_nginx_config: "# ${touch('NGINX')}"`,
+    // The built-in service that serves public endpoints (float check refuses them without it: F2023).
+    'frontend:',
+    '  scheduling_group: frontend',
     '',
   ].join('\n');
   writeFileSync(join(dir, 'services.yml'), services);

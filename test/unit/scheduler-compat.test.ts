@@ -303,7 +303,8 @@ describe('scheduleCompat errors', () => {
     );
     expect(r.errors).toEqual([
       { service: 'a', attribute: 'scheduling_group', code: 'F2003', message: "service 'a': no host is in group 'nope'" },
-      { service: 'b', attribute: 'scheduling_groups', code: 'F2003', message: "service 'b': no host is in group 'gone', 'nope'" },
+      { service: 'b', attribute: 'scheduling_groups', index: 1, code: 'F2003', message: "service 'b': no host is in group 'gone'" },
+      { service: 'b', attribute: 'scheduling_groups', index: 2, code: 'F2003', message: "service 'b': no host is in group 'nope'" },
     ]);
   });
 

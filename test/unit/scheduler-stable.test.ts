@@ -63,6 +63,7 @@ describe('stable scheduler: rules', () => {
       ['a', 'F2003', 'scheduling_group'],
       ['b', 'F2005', 'schedule_with'],
       ['c', 'F2006', 'schedule_with'],
+      ['d', 'F2006', 'schedule_with'],
     ]);
   });
   it('the master is one of the instances', () => {

@@ -1,0 +1,129 @@
+// Attributes float accepts (they are in the reference, and configurations written
+// for upstream float carry them) but that no role acts on yet. Each one is a
+// warning (F2030) naming the attribute and what is missing, so an operator never
+// believes a setting took effect when it did not. The one exception is an
+// attribute whose silent neglect would open something up: `enable_sso_proxy: true`
+// marks an endpoint admin-only, and serving it to everyone is an error (F2031).
+//
+// When a role implements one of these, remove its entry here (and its test).
+import type { Diagnostic, Position } from './diagnostics.js';
+import type { Model } from './load.js';
+import type { Service } from './schema/service.js';
+import { at, locate } from './source.js';
+
+export interface Unimplemented {
+  /** Where the attribute is written: a service attribute, a public endpoint attribute, or a global variable. */
+  kind: 'service' | 'public_endpoint' | 'global';
+  attribute: string;
+  /** What no role does yet, completing "accepted, but …". */
+  missing: string;
+  /** Refused (F2031) instead of warned about, when set to true. */
+  errorWhenTrue?: boolean;
+}
+
+const MONITORING = 'float runs no monitoring stack (prometheus, alertmanager, blackbox prober) yet';
+const SSO = 'float runs no single sign-on service yet';
+const LOGS = 'float runs no log collection yet';
+const BACKUPS = 'float runs no backup agent yet';
+
+/** The one list: attribute -> what is missing. */
+export const UNIMPLEMENTED: readonly Unimplemented[] = [
+  // Services
+  { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
+  { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
+  { kind: 'service', attribute: 'monitoring_endpoints', missing: `only the firewall opens these ports; ${MONITORING}` },
+  { kind: 'service', attribute: 'prober_alert_timeout', missing: MONITORING },
+  // Public endpoints
+  { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
+  // Global variables
+  { kind: 'global', attribute: 'net_overlays', missing: 'only DNS and the firewall use overlay addresses; no role sets up the overlay network (tinc): hosts must already reach each other on their ip_<overlay> addresses' },
+  { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },
+  { kind: 'global', attribute: 'enable_keystore', missing: SSO },
+  { kind: 'global', attribute: 'sso_server_url', missing: SSO },
+  { kind: 'global', attribute: 'sso_extra_allowed_services', missing: SSO },
+  { kind: 'global', attribute: 'sso_allowed_exchanges', missing: SSO },
+  { kind: 'global', attribute: 'enable_elasticsearch', missing: LOGS },
+  { kind: 'global', attribute: 'es_log_keep_days', missing: LOGS },
+  { kind: 'global', attribute: 'alert_runbook_fmt', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_tsdb_retention', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_lts_tsdb_retention', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_scrape_interval', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_lts_scrape_interval', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_probe_scrape_interval', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_external_targets', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_federated_targets', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_additional_blackbox_probers', missing: MONITORING },
+  { kind: 'global', attribute: 'alert_webhook_receivers', missing: MONITORING },
+  { kind: 'global', attribute: 'alert_email', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_from', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_smarthost', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_require_tls', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_auth_username', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_auth_password', missing: MONITORING },
+  { kind: 'global', attribute: 'alertmanager_smtp_hello', missing: MONITORING },
+  { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
+  { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
+  { kind: 'global', attribute: 'backup_repository_uri', missing: BACKUPS },
+  { kind: 'global', attribute: 'backup_repository_restic_password', missing: BACKUPS },
+  { kind: 'global', attribute: 'backup_litestream_config', missing: BACKUPS },
+  { kind: 'global', attribute: 'backup_litestream_credentials', missing: BACKUPS },
+];
+
+/** Set to something that would matter: a non-empty list or map, a value other than false/null. */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === false) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/**
+ * One diagnostic per attribute (not per service: a fleet with fifty monitored
+ * services gets one warning), at its first use, saying how many more there are.
+ */
+export function checkUnimplemented(model: Model, table: readonly Unimplemented[] = UNIMPLEMENTED): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const u of table) {
+    /** `what` names the attribute where it is used: "'datasets' of service 'x'", "global variable 'mail_relay'". */
+    const uses: Array<{ pos: Position; what: string; value: unknown }> = [];
+    if (u.kind === 'service') {
+      for (const s of model.services) {
+        const v = s[u.attribute as keyof Service];
+        if (isSet(v)) uses.push({ pos: locate(model.sources.services, [s.name, u.attribute], { key: true }), what: `'${u.attribute}' of service '${s.name}'`, value: v });
+      }
+    } else if (u.kind === 'public_endpoint') {
+      for (const s of model.services) {
+        s.public_endpoints.forEach((e, i) => {
+          const v = (e as Record<string, unknown>)[u.attribute];
+          if (isSet(v)) uses.push({ pos: locate(model.sources.services, [s.name, 'public_endpoints', i, u.attribute]), what: `'${u.attribute}' of a public endpoint of service '${s.name}'`, value: v });
+        });
+      }
+    } else {
+      const written = at(model.sources.globals, [u.attribute]);
+      const v = model.globals[u.attribute];
+      if (written && isSet(v)) uses.push({ pos: locate(model.sources.globals, [u.attribute], { key: true }), what: `global variable '${u.attribute}'`, value: v });
+    }
+    if (uses.length === 0) continue;
+    if (u.errorWhenTrue) {
+      for (const use of uses.filter((x) => x.value === true)) {
+        out.push({
+          code: 'F2031',
+          severity: 'error',
+          message: `${use.what} is true, which float cannot honour: ${u.missing}; remove it (or the endpoint) until float enforces it`,
+          pos: use.pos,
+          subject: u.attribute,
+        });
+      }
+      continue;
+    }
+    const more = uses.length > 1 ? ` (and ${uses.length - 1} more use${uses.length > 2 ? 's' : ''})` : '';
+    out.push({
+      code: 'F2030',
+      severity: 'warning',
+      message: `${uses[0].what} is accepted but not acted on: ${u.missing}${more}`,
+      pos: uses[0].pos,
+      subject: u.attribute,
+    });
+  }
+  return out;
+}
