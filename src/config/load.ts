@@ -4,8 +4,8 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../core/package-root.js';
-import { isVaultText, vaultDecrypt } from '../credentials/vault.js';
-import { loadVaultPasswordSync } from '../credentials/vault-password.js';
+import { isVaultText, vaultDecrypt } from '../core/vault.js';
+import { loadVaultPasswordSync } from '../core/vault-password.js';
 import { FloatUserError, formatPosition, type Diagnostic, type Position } from './diagnostics.js';
 import { configFile, type ConfigFile } from './schema/config.js';
 import { globals, type Globals } from './schema/globals.js';
