@@ -48,22 +48,22 @@ describe('float-infra-haproxy templates', () => {
     const sections = cfg.split(/\n(?=\S)/).filter((s) => s.startsWith('listen '));
     expect(sections).toEqual([
       [
-        'listen tcp-15432-db',
-        '\tbind :::15432 v4v6',
-        '\tserver be1.db.internal.example.com be1.db.internal.example.com:5432 check send-proxy-v2',
-        '\tserver be2.db.internal.example.com be2.db.internal.example.com:5432 check send-proxy-v2',
+        "listen 'tcp-15432-db'",
+        "\tbind ':::15432' v4v6",
+        "\tserver 'be1.db.internal.example.com' 'be1.db.internal.example.com:5432' check send-proxy-v2",
+        "\tserver 'be2.db.internal.example.com' 'be2.db.internal.example.com:5432' check send-proxy-v2",
         '',
       ].join('\n'),
       [
-        'listen tcp-6379-db',
-        '\tbind :::6379 v4v6',
-        '\tserver be1.db.internal.example.com be1.db.internal.example.com:6379 check',
-        '\tserver be2.db.internal.example.com be2.db.internal.example.com:6379 check',
+        "listen 'tcp-6379-db'",
+        "\tbind ':::6379' v4v6",
+        "\tserver 'be1.db.internal.example.com' 'be1.db.internal.example.com:6379' check",
+        "\tserver 'be2.db.internal.example.com' 'be2.db.internal.example.com:6379' check",
         '',
       ].join('\n'),
     ]);
     expect(cfg).toContain('\tmode tcp\n');
-    expect(cfg).toContain('\n# db: pg\nlisten tcp-15432-db\n');
+    expect(cfg).toContain("\n# db: pg\nlisten 'tcp-15432-db'\n");
     expect(nft.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
       'add rule inet float input tcp dport 15432 accept comment "db pg"',
       'add rule inet float input tcp dport 6379 accept comment "db redis"',
