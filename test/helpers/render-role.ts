@@ -34,7 +34,8 @@ export function renderRoleTemplates(role: string, dir: string, vars: Record<stri
   writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
   const r = spawnSync('ansible-playbook', ['-i', 'localhost,', '-e', `@${join(dir, 'vars.json')}`, join(dir, 'render.yml')], {
     encoding: 'utf8',
-    env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1' },
+    // The role's own filters (quoting) are loaded as they are when the role runs.
+    env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1', ANSIBLE_FILTER_PLUGINS: join(roleDir, 'filter_plugins') },
   });
   expect(r.status, r.stdout + r.stderr).toBe(0);
 }

@@ -48,22 +48,22 @@ describe('float-infra-haproxy templates', () => {
     const sections = cfg.split(/\n(?=\S)/).filter((s) => s.startsWith('listen '));
     expect(sections).toEqual([
       [
-        'listen tcp-15432-db',
-        '\tbind :::15432 v4v6',
-        '\tserver be1.db.internal.example.com be1.db.internal.example.com:5432 check send-proxy-v2',
-        '\tserver be2.db.internal.example.com be2.db.internal.example.com:5432 check send-proxy-v2',
+        "listen 'tcp-15432-db'",
+        "\tbind ':::15432' v4v6",
+        "\tserver 'be1.db.internal.example.com' 'be1.db.internal.example.com:5432' check send-proxy-v2",
+        "\tserver 'be2.db.internal.example.com' 'be2.db.internal.example.com:5432' check send-proxy-v2",
         '',
       ].join('\n'),
       [
-        'listen tcp-6379-db',
-        '\tbind :::6379 v4v6',
-        '\tserver be1.db.internal.example.com be1.db.internal.example.com:6379 check',
-        '\tserver be2.db.internal.example.com be2.db.internal.example.com:6379 check',
+        "listen 'tcp-6379-db'",
+        "\tbind ':::6379' v4v6",
+        "\tserver 'be1.db.internal.example.com' 'be1.db.internal.example.com:6379' check",
+        "\tserver 'be2.db.internal.example.com' 'be2.db.internal.example.com:6379' check",
         '',
       ].join('\n'),
     ]);
     expect(cfg).toContain('\tmode tcp\n');
-    expect(cfg).toContain('\n# db: pg\nlisten tcp-15432-db\n');
+    expect(cfg).toContain("\n# db: pg\nlisten 'tcp-15432-db'\n");
     expect(nft.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
       'add rule inet float input tcp dport 15432 accept comment "db pg"',
       'add rule inet float input tcp dport 6379 accept comment "db redis"',
@@ -81,6 +81,38 @@ describe('float-infra-haproxy templates', () => {
     expect(nft.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([]);
     const r = check(join(dir, 'haproxy.cfg'));
     expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('hostile names stay one quoted word for haproxy and an inert comment for nft; a line break is refused', () => {
+    const dir = tmp();
+    const hostile = {
+      name: 'x"; } add rule inet float input accept; #',
+      service: 'db',
+      port: 5432,
+      public_port: 15432,
+      use_proxy_protocol: false,
+      targets: ["be1.db.internal.example.com' send-proxy backup 'x"],
+    };
+    const { cfg, nft } = render(dir, { float_tcp_endpoints: [hostile] });
+    // One server line whose name and address are each one quoted word: no option injected.
+    expect(cfg).toContain(
+      "\tserver 'be1.db.internal.example.com'\\'' send-proxy backup '\\''x' 'be1.db.internal.example.com'\\'' send-proxy backup '\\''x:5432' check\n",
+    );
+    // haproxy reads it as one name: refused (a server name cannot hold spaces or quotes), so never installed.
+    const r = check(join(dir, 'haproxy.cfg'));
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/character ''' is not permitted in server name/);
+    // The nft drop-in: the comment is sanitized, the rule is the only one, and nft parses it.
+    expect(nft.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      'add rule inet float input tcp dport 15432 accept comment "db x__ _ add rule inet float input accept_ _"',
+    ]);
+    writeFileSync(join(dir, 'check.nft'), `table inet float {\n  chain input {\n    type filter hook input priority filter; policy drop;\n  }\n}\ninclude "${join(dir, 'float-haproxy.nft')}"\n`);
+    if (spawnSync('nft', ['--version']).status === 0) {
+      const n = spawnSync('nft', ['-c', '-f', join(dir, 'check.nft')], { encoding: 'utf8' });
+      expect(n.status, n.stderr).toBe(0);
+    }
+    // A line break in a name is refused while rendering.
+    expect(() => render(tmp(), { float_tcp_endpoints: [{ ...hostile, name: 'pg\nlisten evil', targets: ['be1'] }] })).toThrow(/control character/);
   });
 
   it('a real haproxy forwards with PROXY v2 to the live backend and skips the dead one', async () => {

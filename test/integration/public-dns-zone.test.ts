@@ -87,8 +87,60 @@ describe('float-infra-dns templates with bind', () => {
     expect(text).toContain('recursion no;');
     expect(text).toContain('listen-on port 53 { any; };');
     expect(text).toContain('listen-on-v6 port 53 { any; };');
+    // Response rate limiting (float_dns_rate_limit, default 20 a second).
+    expect(text).toMatch(/rate-limit \{\n\s*responses-per-second 20;\n\s*\};/);
     const r = spawnSync('named-checkconf', [opts], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('float_dns_rate_limit: 0 turns response rate limiting off', () => {
+    const d = mkdtempSync(join(tmpdir(), 'float-dns-rrl-'));
+    try {
+      render(d, { float_dns_rate_limit: 0 }, [{ src: 'named.conf.options.j2', dest: join(d, 'named.conf.options') }]);
+      expect(readFileSync(join(d, 'named.conf.options'), 'utf8')).not.toContain('rate-limit');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('hostile names stay one literal owner name, and data or comments cannot add a record', () => {
+    const d = mkdtempSync(join(tmpdir(), 'float-dns-hostile-'));
+    try {
+      const soa = { name: 'example.com.', ttl: 3600, type: 'SOA', data: 'ns1.example.com. hostmaster.example.com. 1 3600 600 1209600 300', purpose: 'soa' };
+      const ns = { name: 'example.com.', ttl: 3600, type: 'NS', data: 'ns1.example.com.', purpose: 'ns' };
+      const nsA = { name: 'ns1.example.com.', ttl: 3600, type: 'A', data: '192.0.2.1', purpose: 'ns address' };
+      const zone = {
+        zone: 'example.com',
+        serial: 1,
+        records: [
+          soa,
+          ns,
+          nsA,
+          // A name that tries to end the line and add a record of its own, and a purpose with a line break.
+          { name: 'evil.example.com. 60 IN A 203.0.113.66 ; x.example.com.', ttl: 300, type: 'A', data: '192.0.2.2', purpose: 'p\nevil2.example.com. 60 IN A 203.0.113.67' },
+        ],
+      };
+      render(d, { float_dns_zones: [zone] }, [{ src: 'zone.j2', dest: join(d, 'db.example.com'), loop: '{{ float_dns_zones }}' }]);
+      const text = readFileSync(join(d, 'db.example.com'), 'utf8');
+      expect(text.split('\n').filter((l) => l && !l.startsWith(';'))).toHaveLength(4);
+      // Loaded as a zone (check-names relaxed: the odd name is legal DNS, only not a host name),
+      // the odd name is one owner with the intended address; the injected ones do not exist.
+      const r = spawnSync('named-checkzone', ['-k', 'ignore', '-D', '-o', '-', 'example.com', join(d, 'db.example.com')], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const dump = r.stdout.split('\n').filter((l) => /\sA\s/.test(l));
+      expect(dump).toHaveLength(2);
+      expect(dump.join('\n')).toMatch(/^evil\.example\.com\.\\03260\\032IN\\032A\\032203\.0\.113\.66\\032\\;\\032x\.example\.com\.\s+300\s+IN\s+A\s+192\.0\.2\.2$/m);
+      expect(dump.join('\n')).not.toMatch(/203\.0\.113\.6[67]$/m);
+      // The role's own validation (named-checkzone -k fail, as named loads a primary zone) refuses it: never installed.
+      expect(spawnSync('named-checkzone', ['-k', 'fail', '-q', 'example.com', join(d, 'db.example.com')]).status).not.toBe(0);
+      // Record data with a line break is refused while rendering.
+      const broken = { ...zone, records: [soa, ns, { ...nsA, data: '192.0.2.1\nevil.example.com. 60 IN A 203.0.113.66' }] };
+      expect(() => render(d, { float_dns_zones: [broken] }, [{ src: 'zone.j2', dest: join(d, 'db2'), loop: '{{ float_dns_zones }}' }])).toThrow(
+        /zone file data .* refused/,
+      );
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('declares float zones and includes the manual fragments: named-checkconf -z loads them all', () => {

@@ -1,5 +1,6 @@
 // Global configuration variables (group_vars/all and hosts.yml group_vars.all).
 // Known variables are typed; everything else is an Ansible variable and passes through.
+import { Validator } from 'ip-num';
 import { z } from 'zod';
 
 export const netOverlay = z.looseObject({
@@ -32,6 +33,11 @@ const ansibleFlag = z.union([z.boolean(), z.string().regex(/\{\{[\s\S]*\}\}/, { 
 });
 
 const named = z.looseObject({ name: z.string().min(1) });
+
+/** An IPv4 or IPv6 network in CIDR notation (address/prefix). */
+const cidr = z.string().refine((v) => Validator.isValidIPv4CidrNotation(v)[0] || Validator.isValidIPv6CidrNotation(v)[0], {
+  message: 'expected a network in CIDR notation, like 192.0.2.0/24 or 2001:db8::/32',
+});
 
 /** Variables of the reference's "Global configuration variables" beyond the core ones: typed, no defaults (the roles have theirs). */
 const referenceGlobals = {
@@ -97,6 +103,10 @@ export const globals = z.looseObject({
   static_host_entries: z.array(staticHostEntry).default([]),
   apt_proxy: z.string().optional(),
   nginx_global_custom_headers: z.record(z.string(), z.string()).default({}),
+  /** Strict-Transport-Security max-age on HTTPS endpoints, seconds; 0 = not sent (float-infra-nginx). */
+  nginx_hsts_max_age: z.number().int().min(0).optional(),
+  /** When not empty, port 22 is open to these networks only (float-base-firewall). */
+  ssh_allowed_from: z.array(cidr).optional(),
   nginx_top_level_domain_redirects: z.record(z.string(), z.string()).default({}),
   volumes_vg: z.string().default('vg0'),
   ...referenceGlobals,
