@@ -14,6 +14,8 @@ export interface CommandSpec {
   summary: string;
   /** Command lines printed under "Examples:" by `float NAME --help`. */
   examples: string[];
+  /** Printed after the examples. */
+  note?: string;
   /** Examples of each subcommand, for `float NAME SUB --help`. */
   subcommandExamples?: Record<string, string[]>;
   load: () => Promise<{ register: RegisterCommand }>;
@@ -78,8 +80,9 @@ export const COMMANDS: CommandSpec[] = [
     name: 'sign-host-key',
     summary: "sign a host's SSH key with the SSH CA (run by the float-base-ssh role)",
     examples: [
-      `echo '{"public_key": "ssh-ed25519 AAAA...", "certificate": ""}' | float sign-host-key --host host1 --principal host1.infra.example.com host1`,
+      `echo '{"keys": [{"public_key": "ssh-ed25519 AAAA...", "certificate": ""}]}' | float sign-host-key --host host1 --principal host1.infra.example.com host1`,
     ],
+    note: 'prints {"certificates": ["ssh-ed25519-cert-v01@openssh.com AAAA..."]}, one for each key, in order',
     load: () => import('./sign-host-key.js'),
   },
   {

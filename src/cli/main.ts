@@ -15,7 +15,7 @@ async function registerCommand(program: Command, spec: CommandSpec, setExitCode:
   register(program, setExitCode);
   const cmd = program.commands.find((c) => c.name() === spec.name);
   if (!cmd) throw new Error(`command module ${spec.name} registered no command named ${spec.name}`);
-  cmd.addHelpText('after', examplesText(spec.examples));
+  cmd.addHelpText('after', examplesText(spec.examples) + (spec.note ? `${spec.note}\n` : ''));
   for (const sub of cmd.commands) {
     const examples = spec.subcommandExamples?.[sub.name()];
     if (examples) sub.addHelpText('after', examplesText(examples));

@@ -55,11 +55,6 @@ export function register(program: Command): void {
     .addOption(configOption())
     .requiredOption('--host <name>', 'inventory host name (the certificate identity)')
     .requiredOption('--principal <name...>', 'principals of the certificates')
-    .addHelpText(
-      'after',
-      '\nExample:\n  echo \'{"keys": [{"public_key": "ssh-ed25519 AAAA...", "certificate": ""}]}\' | float sign-host-key --host host1 --principal host1.example.internal host1\n' +
-        'prints {"certificates": ["ssh-ed25519-cert-v01@openssh.com AAAA..."]}',
-    )
     .action(async (opts: { config: string; host: string; principal: string[] }) => {
       const { keys, many } = parseSignInput(readFileSync(0, 'utf8'));
       const loaded = loadConfig(opts.config);

@@ -1,7 +1,7 @@
 // The CLI as an operator starts it (bin/float.mjs, built JavaScript): which modules
 // an invocation loads, and that every command's --help ends with examples.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,6 +78,13 @@ describe('float --help', () => {
     const lines = examples(r.out);
     expect(lines.length, r.out).toBeGreaterThan(0);
     for (const l of lines) expect(l.startsWith(`float ${(words as string[]).join(' ')}`) || l.includes(`| float ${(words as string[]).join(' ')}`), l).toBe(true);
+  });
+
+  it('every command module in src/cli is listed (an unlisted one could not be run)', () => {
+    const modules = readdirSync(join(REPO_ROOT, 'src/cli'))
+      .filter((f) => f.endsWith('.ts') && !['main.ts', 'commands.ts', 'options.ts'].includes(f))
+      .map((f) => f.slice(0, -3));
+    expect(modules.sort()).toEqual(COMMANDS.map((c) => c.name).sort());
   });
 
   it('every subcommand of env has examples', () => {
