@@ -33,6 +33,8 @@ export const DEBIAN_PACKAGES = [
   'iproute2', 'iptables', 'busybox-static', 'curl', 'dnsutils', 'vagrant',
   // The frontend roles' daemons, run by the tests on the loopback (named-checkzone, named, haproxy -c).
   'bind9', 'bind9-utils', 'haproxy',
+  // nginx -t on rendered templates, and the firewall role's scripts in a network namespace.
+  'nginx', 'libnginx-mod-stream', 'nftables',
   // A real ACME server for the public certificates end-to-end test.
   'pebble',
   // PyYAML, which Ansible reads YAML with: the tests compare float's YAML reading and writing with it.

@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderRoleTemplates } from '../helpers/render-role.js';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasNft = spawnSync('nft', ['--version']).status === 0;
+const skipFirewall = skipUnlessRequired('the firewall role tests', !isRoot ? 'not running as root' : !hasNft ? 'nft is not installed' : undefined);
 
 const dirs: string[] = [];
 const netns: string[] = [];
@@ -54,7 +56,7 @@ const sh = (args: string[], ns?: string) => {
   return { status: r.status, out: r.stdout + r.stderr };
 };
 
-describe.skipIf(!isRoot || !hasNft)('float-base-firewall: nothing broken is installed or loaded', () => {
+describe.skipIf(skipFirewall !== undefined)('float-base-firewall: nothing broken is installed or loaded', () => {
   it('float-nft-check accepts a good drop-in, refuses a broken one naming its file, and sees the operator drop-ins too', () => {
     const { dir, dropins, main, check } = setUp();
     expect(sh(['nft', '-c', '-f', main]).status).toBe(0);

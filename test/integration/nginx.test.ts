@@ -14,9 +14,11 @@ import { frontendVars, makeContext } from '../../src/inventory/derive.js';
 import { plan } from '../../src/plan.js';
 import { renderRoleTemplates } from '../helpers/render-role.js';
 import { REPO_ROOT } from '../helpers/tree.js';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasNginx = spawnSync('nginx', ['-v']).status === 0;
+const skipNginx = skipUnlessRequired('the nginx template tests', !isRoot ? 'not running as root' : !hasNginx ? 'nginx is not installed' : undefined);
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/frontend/config.yml');
 
 const dirs: string[] = [];
@@ -76,7 +78,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot || !hasNginx)('float-infra-nginx templates', () => {
+describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
   it("the fixture's frontend passes nginx -t through float-nginx-check; a broken candidate is refused, naming the file", () => {
     const p = plan(FIXTURE);
     const fv = frontendVars(makeContext(p.model, p.schedule));

@@ -10,6 +10,9 @@ import { parse } from 'yaml';
 import { makeVaultCodec } from '../../src/credentials/vault.js';
 import { resolvedInventoryDir } from '../../src/inventory/emit.js';
 import { baseTree, REPO_ROOT, writeTree } from '../helpers/tree.js';
+import { skipUnlessRequired } from '../helpers/prerequisites.js';
+
+const notRoot = skipUnlessRequired('the root-only operator safety tests', process.getuid?.() !== 0 ? 'not running as root' : undefined);
 
 const PASSWORD = 'operator safety test password';
 
@@ -114,7 +117,7 @@ describe('damaged credentials files are user errors naming the file', () => {
   }
 });
 
-describe.skipIf(process.getuid?.() !== 0)('a corrupt test-environment state.json', () => {
+describe.skipIf(notRoot !== undefined)('a corrupt test-environment state.json', () => {
   it('env down refuses, naming the file, instead of forgetting the processes it must stop', () => {
     const { root, config } = credsTree({
       'config.yml': 'plugin: float\ntest_env:\n  network: 10.251.77.0/24\n  name: opsafe\n',
@@ -131,7 +134,7 @@ describe.skipIf(process.getuid?.() !== 0)('a corrupt test-environment state.json
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('scripts/demo.mjs', () => {
+describe.skipIf(notRoot !== undefined)('scripts/demo.mjs', () => {
   it('stops when create-env fails, instead of going on to boot hosts', () => {
     // A copy of the script in a scratch root whose .demo is a plain file: create-env
     // really fails there (it cannot create the directory), and nothing can boot.
@@ -316,7 +319,7 @@ describe('one float process at a time per configuration', () => {
   }, 60_000);
 });
 
-describe.skipIf(process.getuid?.() !== 0)('rollback protection is never turned off silently', () => {
+describe.skipIf(notRoot !== undefined)('rollback protection is never turned off silently', () => {
   const site = [
     '- hosts: localhost',
     '  connection: local',
