@@ -47,8 +47,6 @@ export function buildPlaybookCommand(input: PlaybookCommandInput): PlaybookComma
     ANSIBLE_ROLES_PATH: rolesPath.join(delimiter),
     ANSIBLE_FORCE_HANDLERS: 'True',
     ANSIBLE_INVENTORY_ENABLED: 'yaml',
-    ANSIBLE_ACTION_PLUGINS: join(input.floatRoot, 'plugins', 'action'),
-    ANSIBLE_FILTER_PLUGINS: join(input.floatRoot, 'plugins', 'filter'),
   };
   if (input.vaultPasswordFile) env.ANSIBLE_VAULT_PASSWORD_FILE = input.vaultPasswordFile;
   const args = ['-i', input.inventoryDir];
