@@ -25,7 +25,7 @@ import { FloatUserError } from './config/diagnostics.js';
 import { procRef, stillRunning } from './env/sys.js';
 
 /** The exit status of a command refused with --no-wait because another one holds the lock (EX_TEMPFAIL). */
-export const LOCKED_EXIT_CODE = 75;
+const LOCKED_EXIT_CODE = 75;
 
 export interface LockHolder {
   pid: number;
@@ -39,23 +39,23 @@ export interface LockHolder {
 }
 
 /** --no-wait found the lock taken: a user-facing error with its own exit status. */
-export class ConfigLockedError extends FloatUserError {
+class ConfigLockedError extends FloatUserError {
   readonly exitCode = LOCKED_EXIT_CODE;
 }
 
-export function lockPath(configPath: string): string {
+function lockPath(configPath: string): string {
   return join(dirname(resolve(configPath)), '.float', 'lock');
 }
 
 /** "pid 123 (float run site.yml, user alice) since 2026-…": who holds the lock, as recorded. */
-export function describeHolder(h: LockHolder | undefined): string {
+function describeHolder(h: LockHolder | undefined): string {
   if (!h) return 'another float process (it has not recorded itself yet)';
   const who = [h.command, h.user ? `user ${h.user}` : undefined, h.host !== hostname() ? `on ${h.host}` : undefined].filter(Boolean).join(', ');
   return `pid ${h.pid} (${who}) since ${h.since}`;
 }
 
 /** The holder recorded in the lock file, if the record is complete. */
-export function readHolder(file: string): LockHolder | undefined {
+function readHolder(file: string): LockHolder | undefined {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
     return Number.isInteger(h.pid) && typeof h.command === 'string' && typeof h.since === 'string' ? h : undefined;

@@ -10,7 +10,7 @@ import { configOption } from './options.js';
 const HEAD = ['FQDN', 'TYPE', 'VALUE', 'TTL', 'PURPOSE'];
 
 /** The records as an aligned table, one line per record (columns separated by two spaces). */
-export function dnsTable(records: DnsRecord[]): string {
+function dnsTable(records: DnsRecord[]): string {
   const rows = [HEAD, ...records.map((r) => [r.fqdn, r.type, r.value, String(r.ttl), r.purpose])];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';

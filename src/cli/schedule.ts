@@ -11,7 +11,7 @@ import type { ScheduleResult } from '../scheduler/types.js';
 import type { SetExitCode } from './commands.js';
 import { configOption } from './options.js';
 
-export function scheduleJson(r: ScheduleResult): string {
+function scheduleJson(r: ScheduleResult): string {
   const assignments: Record<string, string[]> = {};
   for (const k of Object.keys(r.assignments).sort()) assignments[k] = [...r.assignments[k]].sort();
   const masters: Record<string, string> = {};
@@ -19,7 +19,7 @@ export function scheduleJson(r: ScheduleResult): string {
   return JSON.stringify({ assignments, masters });
 }
 
-export function scheduleTable(r: ScheduleResult): string {
+function scheduleTable(r: ScheduleResult): string {
   const rows = Object.keys(r.assignments)
     .sort()
     .map((s) => [s, r.assignments[s].join(', ') || '-', r.masters[s] ?? '']);

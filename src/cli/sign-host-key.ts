@@ -26,7 +26,7 @@ interface KeyInput {
 const inputError = (message: string) => new FloatUserError(`sign-host-key: ${message}`, 'F2060');
 
 /** The keys on stdin, checked: JSON of one of the two shapes, every field a string. */
-export function parseSignInput(text: string): { keys: KeyInput[]; many: boolean } {
+function parseSignInput(text: string): { keys: KeyInput[]; many: boolean } {
   let input: unknown;
   try {
     input = JSON.parse(text);

@@ -4,7 +4,7 @@
 export type Severity = 'error' | 'warning';
 
 /** The catalogue of diagnostic codes. Codes are stable: docs and tests name them. */
-export const CODES = {
+const CODES = {
   F1000: 'YAML syntax error',
   F1001: 'unknown attribute',
   F1002: 'wrong type or value',

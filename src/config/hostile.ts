@@ -16,10 +16,10 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_OR_BREAK = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A DNS label: lowercase letters, digits and inner dashes, 1 to 63 characters. */
-export const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME_MAX = 253;
 /** Debian user and group names: 32 characters at most. */
-export const USER_NAME_MAX = 32;
+const USER_NAME_MAX = 32;
 const SERVICE_USER_PREFIX = 'docker-';
 const CREDENTIALS_GROUP_SUFFIX = '-credentials';
 /** Ansible group names: no path separators, no dots, nothing a file name could misread. */
@@ -56,7 +56,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
  * domains, which float normalises as DNS does) may also be written in capitals
  * and end with the root's dot.
  */
-export function isDnsName(name: string, opts: { fqdn?: boolean } = {}): boolean {
+function isDnsName(name: string, opts: { fqdn?: boolean } = {}): boolean {
   const n = opts.fqdn ? name.toLowerCase().replace(/\.$/, '') : name;
   if (n.length === 0 || n.length > DNS_NAME_MAX) return false;
   return n.split('.').every((l) => DNS_LABEL.test(l));

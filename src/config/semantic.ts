@@ -45,7 +45,7 @@ export function candidateHosts(model: Model, svc: Service, groups: Map<string, s
 }
 
 /** Every port a service uses on its hosts, with the attribute path that declares it. */
-export function servicePorts(s: Service): Array<{ port: number; path: PropertyKey[] }> {
+function servicePorts(s: Service): Array<{ port: number; path: PropertyKey[] }> {
   const out: Array<{ port: number; path: PropertyKey[] }> = [];
   s.containers.forEach((c, i) => {
     if (c.port) out.push({ port: c.port, path: ['containers', i, 'port'] });
@@ -379,7 +379,7 @@ function addressPaths(hosts: Sourced, host: string, list: 'ips' | 'public_ips'):
 }
 
 /** The built-in services every public name needs (services.default.yml). */
-export const BUILTIN_SERVICES_FILE = 'services.default.yml';
+const BUILTIN_SERVICES_FILE = 'services.default.yml';
 
 /**
  * Public endpoints are served by the built-in `frontend` service (nginx, haproxy,

@@ -26,7 +26,7 @@ export function displayPath(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-export function positionAt(file: YamlFile, offset: number | undefined): Position {
+function positionAt(file: YamlFile, offset: number | undefined): Position {
   const { line, col } = file.lines.linePos(offset ?? 0);
   return { file: file.display, line, col };
 }
@@ -40,7 +40,7 @@ export function positionOf(file: YamlFile, node: Node | null | undefined): Posit
  * tree it stands for (the yaml library's maxAliasCount, as a node count). A
  * configuration that needs more is a "billion laughs", not a configuration.
  */
-export const MAX_ALIAS_NODES = 1_000_000;
+const MAX_ALIAS_NODES = 1_000_000;
 
 /** Reads one YAML file from disk; see parseYamlText. */
 export function readYamlFile(path: string, diags: Diagnostic[], from?: Position): YamlFile | undefined {

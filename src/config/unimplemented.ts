@@ -27,7 +27,7 @@ const LOGS = 'float runs no log collection yet';
 const BACKUPS = 'float runs no backup agent yet';
 
 /** The one list: attribute -> what is missing. */
-export const UNIMPLEMENTED: readonly Unimplemented[] = [
+const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
   { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },

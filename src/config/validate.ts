@@ -51,7 +51,7 @@ function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
   return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }
 
-export function describePath(path: readonly PropertyKey[]): string {
+function describePath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
   return out;

@@ -37,7 +37,7 @@ function narrow(v: bigint): number | bigint {
 }
 
 /** SafeConstructor.construct_yaml_int. */
-export function constructInt(text: string): number | bigint {
+function constructInt(text: string): number | bigint {
   let value = text.replace(/_/g, '');
   let sign = 1n;
   if (value[0] === '-') sign = -1n;
@@ -61,7 +61,7 @@ function float(v: number): number | YamlFloat {
 }
 
 /** SafeConstructor.construct_yaml_float. */
-export function constructFloat(text: string): number {
+function constructFloat(text: string): number {
   let value = text.replace(/_/g, '').toLowerCase();
   let sign = 1;
   if (value[0] === '-') sign = -1;
@@ -84,7 +84,7 @@ function pyFloat(s: string): number {
 const BOOL_VALUES: Record<string, boolean> = { yes: true, no: false, true: true, false: false, on: true, off: false };
 
 /** SafeConstructor.construct_yaml_bool. */
-export function constructBool(text: string): boolean {
+function constructBool(text: string): boolean {
   const v = BOOL_VALUES[text.toLowerCase()];
   if (v === undefined) throw new ScalarError('not a boolean (yes/no/true/false/on/off)');
   return v;

@@ -20,9 +20,9 @@ export interface GitState {
 export type GitStateResult = { ok: true; state: GitState } | { ok: false; notARepository: boolean; reason: string };
 
 /** A full commit id: 40 lowercase hexadecimal digits (SHA-1 repositories). */
-export const COMMIT_ID = /^[0-9a-f]{40}$/;
+const COMMIT_ID = /^[0-9a-f]{40}$/;
 
-export function isCommitId(s: unknown): s is string {
+function isCommitId(s: unknown): s is string {
   return typeof s === 'string' && COMMIT_ID.test(s);
 }
 

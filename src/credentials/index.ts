@@ -31,7 +31,7 @@ export function secretsPath(model: Model): string {
  * password must not leave files encrypted with two passwords), and no CA is
  * half present.
  */
-export function checkCredentialsDir(dir: string, codec: VaultCodec, opts: { ssh: boolean }): void {
+function checkCredentialsDir(dir: string, codec: VaultCodec, opts: { ssh: boolean }): void {
   checkCaFiles(dir);
   if (opts.ssh) checkSshCaFiles(dir);
   // secrets.yml is decrypted before anything is written by syncSecretsFile itself.

@@ -15,7 +15,7 @@
 // index recorded. When a file differs from the index (restored from git, edited,
 // lost), the host's keys are decrypted and each certificate is checked against
 // its key; whatever does not match is re-issued.
-import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -28,13 +28,13 @@ import { decryptVaultFile } from './vault.js';
 import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey, type CaContext, type SigningKey } from './x509.js';
 import { safeJoin } from '../config/safe-path.js';
 
-export const RENEW_BEFORE_DAYS = 30;
+const RENEW_BEFORE_DAYS = 30;
 /**
  * The CA certificate is renewed this long before it expires: a new certificate
  * for the same key and name, so every certificate it signed stays valid and
  * nothing is re-issued; hosts only receive the new ca.pem.
  */
-export const CA_RENEW_BEFORE_DAYS = 365;
+const CA_RENEW_BEFORE_DAYS = 365;
 
 interface HostKeysFile {
   float_host_private_keys: Record<string, string>;
@@ -65,7 +65,7 @@ export interface PkiResult {
   caRenewedUntil?: Date;
 }
 
-export function x509Dir(dir: string): string {
+function x509Dir(dir: string): string {
   return join(dir, 'x509');
 }
 

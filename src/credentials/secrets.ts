@@ -38,7 +38,7 @@ export interface SecretsUpdate {
   orphaned: string[];
 }
 
-export function updateSecrets(existing: Record<string, unknown>, specs: PasswordSpec[]): SecretsUpdate {
+function updateSecrets(existing: Record<string, unknown>, specs: PasswordSpec[]): SecretsUpdate {
   const secrets: Record<string, unknown> = { ...existing };
   const generated: string[] = [];
   const kept: string[] = [];

@@ -156,7 +156,7 @@ export interface HostCertRequest {
 }
 
 /** Splits a public key line into its type and blob, checking that they agree. */
-export function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
+function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
   const [type, b64] = line.trim().split(/\s+/);
   const notKey = () => new Error(`not an SSH public key: '${line.trim().slice(0, 40)}'`);
   if (!type || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw notKey();

@@ -31,8 +31,8 @@ const OID = {
 
 const DAY = 86_400_000;
 /** Validity of service certificates; they are re-issued 30 days before expiry. */
-export const CERT_VALIDITY_DAYS = 365;
-export const CA_VALIDITY_DAYS = 3650;
+const CERT_VALIDITY_DAYS = 365;
+const CA_VALIDITY_DAYS = 3650;
 
 /** A P-256 key pair as DER: the private key (PKCS#8) and the public key (SubjectPublicKeyInfo). */
 export interface KeyPair {
@@ -133,7 +133,7 @@ function build(i: Issue): string {
   return pem('CERTIFICATE', seq(tbs, algorithm, bits(signature)));
 }
 
-export const CA_NAME = 'float internal CA';
+const CA_NAME = 'float internal CA';
 
 /** A self-signed CA certificate (PEM). */
 export function createCaCertificate(keys: SigningKey, now: Date, cn = CA_NAME): string {

@@ -13,7 +13,7 @@ export const BUSYBOX_IMAGE = 'localhost/busybox:latest';
 const APPLETS = ['sh', 'httpd', 'hostname', 'echo', 'cat', 'ls', 'wget', 'nc', 'sleep', 'id', 'ping'];
 
 /** Builds the image root file system as a tar archive; returns its path. */
-export function buildBusyboxTar(busybox = '/bin/busybox'): string {
+function buildBusyboxTar(busybox = '/bin/busybox'): string {
   if (!existsSync(busybox)) {
     throw new FloatUserError(`${busybox} not found: install Debian's busybox-static (apt-get install busybox-static)`, 'F2041');
   }
@@ -33,7 +33,7 @@ export function buildBusyboxTar(busybox = '/bin/busybox'): string {
 }
 
 /** The shell command that imports the archive (on stdin) on a host, unless the image is there. */
-export function importCommand(): string {
+function importCommand(): string {
   return `podman image exists ${BUSYBOX_IMAGE} || podman import --change 'CMD=["/bin/sh"]' - ${BUSYBOX_IMAGE} >/dev/null`;
 }
 

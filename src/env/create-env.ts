@@ -52,7 +52,7 @@ export interface EnvRandom {
 type Tree = Record<string, unknown>;
 
 /** Sets a dotted key (a.b.c=value) in a nested object; values are parsed as YAML scalars. */
-export function setDotted(target: Tree, assignment: string): void {
+function setDotted(target: Tree, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new FloatUserError(`-e ${assignment}: expected KEY=VALUE with a dotted KEY (e.g. config.apt_proxy=1.2.3.4:3142)`, 'F2040');
   const path = assignment.slice(0, eq).split('.');

@@ -60,7 +60,7 @@ import {
 export type { EnvHost, EnvSpec } from './spec.js';
 
 /** The tools envUp drives. */
-export const ENV_TOOLS = ['debootstrap', 'systemd-nspawn', 'ip', 'iptables', 'ssh', 'ssh-keygen', 'mount', 'umount', 'cp'];
+const ENV_TOOLS = ['debootstrap', 'systemd-nspawn', 'ip', 'iptables', 'ssh', 'ssh-keygen', 'mount', 'umount', 'cp'];
 
 /** SIGRTMIN+3: systemd's "halt" request (glibc's SIGRTMIN is 34). */
 const SIGRTMIN_PLUS_3 = 37;
@@ -130,7 +130,7 @@ function hostRoot(spec: EnvSpec, host: string): string {
  * error naming the file, never "nothing": env down would then forget the
  * processes, mounts and links it must remove.
  */
-export function loadState(spec: Pick<EnvSpec, 'stateDir' | 'name' | 'bridge' | 'network' | 'gateway'>): EnvState {
+function loadState(spec: Pick<EnvSpec, 'stateDir' | 'name' | 'bridge' | 'network' | 'gateway'>): EnvState {
   const file = join(spec.stateDir, 'state.json');
   let text: string;
   try {

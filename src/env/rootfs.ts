@@ -32,28 +32,28 @@ import {
   stderrLog,
 } from './sys.js';
 
-export const SUITE = 'bookworm';
-export const MIRROR = 'http://deb.debian.org/debian';
+const SUITE = 'bookworm';
+const MIRROR = 'http://deb.debian.org/debian';
 
 /** Bump to force a rebuild when the build procedure changes in a way the recipe hash does not see. */
 const RECIPE_VERSION = 3;
 
 /** Installed by debootstrap (minbase variant). */
-export const BASE_PACKAGES = [
+const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'python3', 'openssh-server', 'iproute2', 'sudo', 'ca-certificates',
   // Ansible's common modules: apt (python3-apt), become_user (acl); handy for tests.
   'python3-apt', 'acl', 'iputils-ping', 'procps',
 ];
 
 /** Installed with apt-get inside the fresh tree before it is ever booted. */
-export const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 'aardvark-dns', 'iptables', 'nftables'];
+const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 'aardvark-dns', 'iptables', 'nftables'];
 
 /**
  * What the bundled frontend roles install (nginx, haproxy, bind9, certbot, curl),
  * pre-installed so test runs need not download it; the daemons are disabled so they
  * start only where a role enables them.
  */
-export const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl'];
+const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl'];
 const ROLE_UNITS = ['nginx.service', 'haproxy.service', 'named.service'];
 
 /** Stamp file at the root of the cached tree. */
@@ -169,17 +169,17 @@ const GUEST_LINKS: Record<string, string> = {
 };
 
 /** A hash of everything that shapes the tree. */
-export function recipeStamp(): string {
+function recipeStamp(): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ RECIPE_VERSION, SUITE, MIRROR, BASE_PACKAGES, PODMAN_PACKAGES, ROLE_PACKAGES, ROLE_UNITS, GUEST_FILES, GUEST_LINKS }));
   return h.digest('hex').slice(0, 16);
 }
 
-export function cacheRoot(): string {
+function cacheRoot(): string {
   return process.env.FLOAT_CACHE_DIR || '/var/cache/float';
 }
 
-export function rootfsPath(): string {
+function rootfsPath(): string {
   return join(cacheRoot(), 'rootfs', SUITE);
 }
 
@@ -193,7 +193,7 @@ export function cachedStamp(path = rootfsPath()): string | undefined {
 }
 
 /** Whether a tree built from the current recipe is cached. */
-export function rootfsReady(): boolean {
+function rootfsReady(): boolean {
   return cachedStamp() === recipeStamp();
 }
 

@@ -73,10 +73,10 @@ export function parseCidr(s: string): Cidr | undefined {
 
 export const prefixLength = (c: Cidr): number => Number(c.cidrPrefix.getValue());
 export const formatCidr = (c: Cidr): string => c.toCidrString();
-export const cidrContains = (c: Cidr, ip: bigint): boolean => ip >= c.getFirst().getValue() && ip <= c.getLast().getValue();
+const cidrContains = (c: Cidr, ip: bigint): boolean => ip >= c.getFirst().getValue() && ip <= c.getLast().getValue();
 export const cidrOverlap = (a: Cidr, b: Cidr): boolean => a.isOverlapping(b);
 /** The n-th address of a network (0: the network address itself). */
-export const nthAddress = (c: Cidr, n: number): string => IPv4.fromNumber(c.getFirst().getValue() + BigInt(n)).toString();
+const nthAddress = (c: Cidr, n: number): string => IPv4.fromNumber(c.getFirst().getValue() + BigInt(n)).toString();
 
 /** What the machine already routes or uses (except through bridge): test networks must not overlap it. */
 export function usedNetworks(exceptDev?: string): { cidr: Cidr; what: string }[] {
@@ -139,12 +139,12 @@ export function vethName(spec: Pick<EnvSpec, 'name'>, host: string): string {
   return `fv-${shortHash(`${spec.name}/${host}`, 10)}`;
 }
 
-export function defaultEnvName(dir: string): string {
+function defaultEnvName(dir: string): string {
   const base = basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 16).replace(/-+$/, '');
   return `${base || 'env'}-${shortHash(resolve(dir), 4)}`;
 }
 
-export function defaultBridgeName(envName: string): string {
+function defaultBridgeName(envName: string): string {
   return `fb-${shortHash(envName, 8)}`;
 }
 

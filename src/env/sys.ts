@@ -92,7 +92,7 @@ export function which(tool: string): string | undefined {
 }
 
 /** Tool -> the Debian package that provides it. */
-export const TOOL_PACKAGES: Record<string, string> = {
+const TOOL_PACKAGES: Record<string, string> = {
   debootstrap: 'debootstrap',
   'systemd-nspawn': 'systemd-container',
   ip: 'iproute2',
@@ -157,7 +157,7 @@ export function isMountPoint(path: string): boolean {
 }
 
 /** Mount points at or below path, deepest first (the order to unmount them in). */
-export function mountsUnder(path: string): string[] {
+function mountsUnder(path: string): string[] {
   const prefix = path.endsWith('/') ? path : path + '/';
   return [...new Set(readMounts().map((m) => m.target).filter((t) => t === path || t.startsWith(prefix)))].sort(
     (a, b) => b.length - a.length,
@@ -210,7 +210,7 @@ export function allPids(): number[] {
 }
 
 /** Parent pid of a process, or undefined when it is gone. */
-export function parentPid(pid: number): number | undefined {
+function parentPid(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);

@@ -48,7 +48,7 @@ function viewKey(h: Host): string {
  * The addresses `viewer` should use to reach `target`: the target's address on the
  * first (sorted) overlay both are on, else the target's `ips`.
  */
-export function addressesFor(viewerOverlays: string[], target: Host): string[] {
+function addressesFor(viewerOverlays: string[], target: Host): string[] {
   for (const net of viewerOverlays) if (target.overlays[net]) return [target.overlays[net]];
   return target.ips;
 }
@@ -71,12 +71,12 @@ export function hostGroups(ctx: Context, viewGroup: (key: string) => string): Re
 // ---------------------------------------------------------------- services
 
 /** Unit names float manages for a service: its systemd_services plus one per container. */
-export function serviceUnits(s: Service): string[] {
+function serviceUnits(s: Service): string[] {
   return [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
 }
 
 /** The global `services` map: every service's metadata, enriched. */
-export function enrichedServices(ctx: Context): Vars {
+function enrichedServices(ctx: Context): Vars {
   const out: Vars = {};
   for (const s of ctx.model.services) {
     out[s.name] = {
@@ -100,7 +100,7 @@ export function enrichedServices(ctx: Context): Vars {
  * roles write `host.domain` and the short name from it). A service name wins over
  * an equal host name: the host stays reachable as `host.host`.
  */
-export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[]> {
+function dnsMap(ctx: Context, overlays: string[]): Record<string, string[]> {
   const map = new Map<string, Set<string>>();
   const add = (name: string, addrs: string[]) => {
     let set = map.get(name);
@@ -131,7 +131,7 @@ export function dnsMap(ctx: Context, overlays: string[]): Record<string, string[
  * The global (view-independent) map, as upstream float defines it: every host's
  * `ips` under its name, and its overlay address under `host.<overlay>`.
  */
-export function globalDnsMap(ctx: Context): Record<string, string[]> {
+function globalDnsMap(ctx: Context): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const h of ctx.model.hosts) {
     out[h.name] = h.ips;
@@ -156,7 +156,7 @@ export function serverNames(ctx: Context, s: Service, h: Host, extraSan: string[
 
 export { DEFAULT_CLIENT_CREDENTIAL };
 
-export function hostCredentials(ctx: Context, h: Host): HostCredential[] {
+function hostCredentials(ctx: Context, h: Host): HostCredential[] {
   const d = ctx.model.globals.domain;
   const out: HostCredential[] = [];
   for (const s of ctx.servicesOnHost.get(h.name)!) {
@@ -210,7 +210,7 @@ function addressSet(hosts: Host[]): { v4: string[]; v6: string[] } {
 }
 
 /** The address sets firewall rules refer to; global, so the inventory does not repeat them per host. */
-export function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6: string[] }> {
+function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6: string[] }> {
   const byName = (names: string[]) => names.map((n) => ctx.hostsByName.get(n)!).filter(Boolean);
   return {
     all_hosts: addressSet(ctx.model.hosts),
@@ -231,7 +231,7 @@ const FRONTEND_ONLY_PORTS: Record<string, number[]> = { acme: [5005] };
  * ports stay local (nothing opened); `ports` are open to all hosts (the ACME export to the frontends only); endpoint ports
  * to the frontend hosts; monitoring ports to the hosts running prometheus.
  */
-export function firewallRules(ctx: Context, h: Host): FirewallRule[] {
+function firewallRules(ctx: Context, h: Host): FirewallRule[] {
   const rules: FirewallRule[] = [];
   for (const s of ctx.servicesOnHost.get(h.name)!) {
     for (const p of s.ports) {
@@ -268,7 +268,7 @@ export interface HttpUpstream {
  * `be_<endpoint>_<port>_<service>`, as upstream float names them. Characters nginx
  * would not accept in an upstream name (a horizontal endpoint's `/`) become `_`.
  */
-export function upstreamName(endpoint: string, port: number, service: string): string {
+function upstreamName(endpoint: string, port: number, service: string): string {
   return `be_${endpoint}_${port}_${service}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
@@ -400,7 +400,7 @@ export function frontendVars(ctx: Context): Vars {
  * frontends terminate and every `public_other_endpoints` name, unless the service
  * says `skip_acme` (TLS passthrough backends hold their own certificates).
  */
-export function acmeNames(ctx: Context): string[] {
+function acmeNames(ctx: Context): string[] {
   const names = new Set<string>();
   for (const s of ctx.model.services) {
     if (s.skip_acme) continue;
@@ -411,7 +411,7 @@ export function acmeNames(ctx: Context): string[] {
 }
 
 /** port -> the public HTTP endpoints served by that backend port. */
-export function httpEndpointsByPort(ctx: Context): Record<string, Vars[]> {
+function httpEndpointsByPort(ctx: Context): Record<string, Vars[]> {
   const out: Record<string, Vars[]> = {};
   for (const s of ctx.model.services) {
     for (const e of s.public_endpoints) {
@@ -464,7 +464,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
  * the host variables of the hosts running the service (and of the master), so the
  * inventory stays proportional to hosts + instances rather than hosts × services.
  */
-export function globalVars(ctx: Context): Vars {
+function globalVars(ctx: Context): Vars {
   const flags: Vars = {};
   for (const s of ctx.model.services) {
     const g = groupName(s.name);
@@ -491,7 +491,7 @@ export function globalVars(ctx: Context): Vars {
 
 // ---------------------------------------------------------------- all together
 
-export function viewGroupName(index: number): string {
+function viewGroupName(index: number): string {
   return `float_dns_view_${index}`;
 }
 

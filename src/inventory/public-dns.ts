@@ -21,11 +21,11 @@ import type { Service } from '../config/schema/service.js';
 import { endpointServerNames, type Context } from './derive.js';
 import { byCodePoint } from './names.js';
 
-export const ADDRESS_TTL = 300;
-export const NS_TTL = 3600;
+const ADDRESS_TTL = 300;
+const NS_TTL = 3600;
 /** SOA timers. Every frontend is a primary with the same content (no zone transfers),
  * so refresh/retry/expire only matter to resolvers reading them, not to replication. */
-export const SOA_TIMERS = { refresh: 3600, retry: 600, expire: 1209600, minimum: 300 } as const;
+const SOA_TIMERS = { refresh: 3600, retry: 600, expire: 1209600, minimum: 300 } as const;
 
 export type DnsRecordType = 'SOA' | 'NS' | 'A' | 'AAAA';
 
@@ -49,7 +49,7 @@ export interface DnsZone {
 }
 
 /** The hosts running the frontend service, sorted by name: ns1 is the first. */
-export function frontendHosts(ctx: Context): Host[] {
+function frontendHosts(ctx: Context): Host[] {
   return [...(ctx.schedule.assignments['frontend'] ?? [])]
     .sort(byCodePoint)
     .map((n) => ctx.hostsByName.get(n))
@@ -61,7 +61,7 @@ function normalName(name: string): string {
 }
 
 /** The zones float serves: domain_public, normalised and deduplicated, in the order written. */
-export function publicZones(ctx: Context): string[] {
+function publicZones(ctx: Context): string[] {
   return [...new Set(ctx.model.globals.domain_public.map(normalName))];
 }
 
@@ -127,7 +127,7 @@ function tidy(records: DnsRecord[]): DnsRecord[] {
 }
 
 /** A 32-bit serial (1..2^32-1) derived from a zone's records: no clock, byte-identical output for the same input. */
-export function zoneSerial(zone: string, records: DnsRecord[]): number {
+function zoneSerial(zone: string, records: DnsRecord[]): number {
   const h = createHash('sha256');
   h.update(zone);
   for (const r of records) h.update(`\n${r.fqdn} ${r.ttl} ${r.type} ${r.value}`);
@@ -136,7 +136,7 @@ export function zoneSerial(zone: string, records: DnsRecord[]): number {
 }
 
 /** Every zone float serves with its records; empty when no host runs the frontend service. */
-export function publicDnsZones(ctx: Context): DnsZone[] {
+function publicDnsZones(ctx: Context): DnsZone[] {
   const frontends = frontendHosts(ctx);
   if (frontends.length === 0) return [];
   const zones = publicZones(ctx);

@@ -50,7 +50,7 @@ function fmix32(x: number): number {
 }
 
 /** Combines two hashes into a weight: every bit of both affects every bit of the result. */
-export function combine(a: number, b: number): number {
+function combine(a: number, b: number): number {
   return fmix32(Math.imul(a ^ ((b << 16) | (b >>> 16)), 0x9e3779b1) ^ fmix32(b + 0x7f4a7c15));
 }
 

@@ -3,7 +3,7 @@
 import { Validator } from 'ip-num';
 import { z } from 'zod';
 
-export const netOverlay = z.looseObject({
+const netOverlay = z.looseObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'overlay names are alphanumerics, dashes, underscores' }),
   network: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(655),
@@ -19,7 +19,7 @@ export const admin = z.looseObject({
   u2f_registrations: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
-export const staticHostEntry = z.looseObject({
+const staticHostEntry = z.looseObject({
   host: z.string().min(1),
   addr: z.string().min(1),
 });

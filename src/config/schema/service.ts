@@ -12,7 +12,7 @@ const scheme = z.enum(['http', 'https']);
 /** The client credential every host carries (for host-level agents), named after the host: no service may use this name. */
 export const DEFAULT_CLIENT_CREDENTIAL = 'host';
 
-export const serviceCredential = z.strictObject({
+const serviceCredential = z.strictObject({
   name: z.string().min(1),
   enable_client: z.boolean().default(true),
   client_cert_mode: certMode.default('client'),
@@ -21,7 +21,7 @@ export const serviceCredential = z.strictObject({
   extra_san: z.array(z.string()).default([]),
 });
 
-export const monitoringEndpoint = z.strictObject({
+const monitoringEndpoint = z.strictObject({
   name: z.string().optional(),
   port,
   scheme: scheme.default('https'),
@@ -55,20 +55,20 @@ export function endpointPath(path: string | undefined): string {
   return p.startsWith('/') ? p : `/${p}`;
 }
 
-export const horizontalEndpoint = z.strictObject({
+const horizontalEndpoint = z.strictObject({
   path: z.string().min(1),
   port,
   scheme: scheme.default('http'),
 });
 
-export const publicTcpEndpoint = z.strictObject({
+const publicTcpEndpoint = z.strictObject({
   name: z.string().min(1),
   port,
   public_port: port.optional(),
   use_proxy_protocol: z.boolean().default(false),
 });
 
-export const publicOtherEndpoint = z.strictObject({
+const publicOtherEndpoint = z.strictObject({
   name: z.string().min(1),
 });
 
@@ -119,7 +119,7 @@ export const volume = z.strictObject({
   mode: z.union([z.string(), z.number()]).default('0755'),
 });
 
-export const dependency = z.strictObject({
+const dependency = z.strictObject({
   client: z.string().min(1),
   server: z.string().min(1),
 });
