@@ -1,7 +1,7 @@
 // float dns: print every public DNS record float serves, without touching anything.
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../config/diagnostics.js';
-import { makeContext } from '../inventory/derive.js';
+import { makeContext } from '../inventory/context.js';
 import { publicDnsRecords, type DnsRecord } from '../inventory/public-dns.js';
 import { plan } from '../plan.js';
 import type { SetExitCode } from './commands.js';

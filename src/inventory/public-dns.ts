@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Host } from '../config/schema/host.js';
 import type { Service } from '../config/schema/service.js';
-import { endpointServerNames, type Context } from './derive.js';
+import { endpointServerNames, type Context } from './context.js';
 import { byCodePoint } from './names.js';
 
 const ADDRESS_TTL = 300;

@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { frontendVars, makeContext, type HttpUpstream } from '../../src/inventory/derive.js';
+import { frontendVars, type HttpUpstream } from '../../src/inventory/derive.js';
+import { makeContext } from '../../src/inventory/context.js';
 import { plan } from '../../src/plan.js';
 import { renderRoleTemplates } from '../helpers/render-role.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
@@ -81,7 +82,7 @@ describe('nginx reads the accepted strings as one token each', { timeout: 180_00
     const conf = readFileSync(join(dir, 'float.conf'), 'utf8');
     // A certificate for every name nginx serves (one self-signed pair, copied).
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=test', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    const names = [...new Set([...conf.matchAll(/ssl_certificate \S+\/public\/([^/\s]+)\/fullchain\.pem;/g)].map((m) => m[1]))];
+    const names = [...new Set([...conf.matchAll(/ssl_certificate "?[^\s"]+\/public\/([^/\s"]+)\/fullchain\.pem"?;/g)].map((m) => m[1]))];
     expect(names.sort()).toEqual(['0-x9.Example.ORG.', '0-x9.example.com', 'Shop.Example.COM.', 'example.net', 'www.Example.ORG.', 'www.example.com'].sort());
     for (const n of names) {
       mkdirSync(join(dir, 'public', n), { recursive: true });
@@ -94,11 +95,11 @@ describe('nginx reads the accepted strings as one token each', { timeout: 180_00
     );
     const t = spawnSync('nginx', ['-t', '-c', join(dir, 'nginx.conf'), '-p', dir], { encoding: 'utf8' });
     expect(t.status, t.stderr + '\n' + conf).toBe(0);
-    // Each value is where it belongs, as one token.
-    expect(conf).toContain('    server_name www.example.com;\n');
-    expect(conf).toContain('    server_name Shop.Example.COM.;\n');
-    expect(conf).toContain('    location /a~b@c:d+e,f=g-h_i.j/ {\n');
-    expect(conf).toContain('    add_header X-Custom_1 "a; b {c} #d" always;\n');
-    expect(conf).toContain('        return 301 https://www.example.com/a/b?x=1&y=2#frag;\n');
+    // Each value is where it belongs, as one quoted token.
+    expect(conf).toContain('    server_name "www.example.com";\n');
+    expect(conf).toContain('    server_name "Shop.Example.COM.";\n');
+    expect(conf).toContain('    location "/a~b@c:d+e,f=g-h_i.j/" {\n');
+    expect(conf).toContain('    add_header "X-Custom_1" "a; b {c} #d" always;\n');
+    expect(conf).toContain('        return 301 "https://www.example.com/a/b?x=1&y=2#frag";\n');
   });
 });

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeContext } from '../../src/inventory/derive.js';
+import { makeContext } from '../../src/inventory/context.js';
 import { publicDnsRecords, publicDnsVars } from '../../src/inventory/public-dns.js';
 import { plan } from '../../src/plan.js';
 import { renderRoleTemplates, type RenderTask } from '../helpers/render-role.js';

@@ -1,7 +1,7 @@
 // The public DNS records float serves, computed from a small model.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeContext } from '../../src/inventory/derive.js';
+import { makeContext } from '../../src/inventory/context.js';
 import { canonicalCompare, publicDnsRecords, publicDnsVars, zoneOf, type DnsRecord } from '../../src/inventory/public-dns.js';
 import { plan } from '../../src/plan.js';
 import { REPO_ROOT, baseTree, writeTree } from '../helpers/tree.js';
