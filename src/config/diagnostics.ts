@@ -61,7 +61,7 @@ const CODES = {
   F2032: 'no usable vault password',
   F2033: 'a vault-encrypted file that cannot be decrypted (wrong password, or corrupt)',
   F2035: 'a private key that does not match its certificate or public key, or is missing beside it',
-  F2036: 'an SSH host certificate that cannot be signed (ssh-keygen missing or failing, bad principals)',
+  F2036: 'an SSH host certificate that cannot be signed (a malformed host key, bad principals)',
   F2040: 'a command-line usage error',
   F2041: 'a program float needs is missing or cannot run',
   F2042: 'an output path float cannot write or will not overwrite',

@@ -2,40 +2,18 @@
 // clear, private key vault-encrypted, in OpenSSH's key format inside the vault),
 // and host certificates for it. Keys are generated and certificates signed in
 // process (ssh-cert.ts): the CA's private key is decrypted into memory only,
-// never into a file. ssh-keygen reads public material only (certificates and
-// public keys, for their fingerprints and fields).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// never into a file. Certificates are read back in process as well (fields,
+// fingerprints and the CA's signature), so no ssh-keygen is needed at all.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
-import { checkKeyPair, decodeOpensshPrivateKey, encodeOpensshPrivateKey, generateEd25519, publicKeyLine, signHostCertificate, type SshEd25519Key } from './ssh-cert.js';
+import { blobFingerprint, checkKeyPair, decodeOpensshPrivateKey, encodeOpensshPrivateKey, generateEd25519, parseCertificate, parsePublicKeyLine, publicKeyLine, signHostCertificate, type SshEd25519Key } from './ssh-cert.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 
 export function sshCaPaths(dir: string): { publicKey: string; privateKey: string } {
   return { publicKey: join(dir, 'ssh', 'key.pub'), privateKey: join(dir, 'ssh', 'key') };
-}
-
-/** A private temporary directory for public material handed to ssh-keygen. */
-function withTempDir<T>(fn: (d: string) => T): T {
-  const d = mkdtempSync(join(tmpdir(), 'float-ssh-'));
-  try {
-    return fn(d);
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
-
-function sshKeygen(args: string[]): string {
-  try {
-    return execFileSync('ssh-keygen', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new FloatUserError('ssh-keygen not found: install openssh-client (apt-get install openssh-client)', 'F2036');
-    throw new FloatUserError(`ssh-keygen failed: ${e.stderr?.trim() || e.message}`, 'F2036');
-  }
 }
 
 /**
@@ -140,27 +118,20 @@ export interface CertInfo {
   validBefore: Date | undefined;
 }
 
-/** Reads a host certificate with ssh-keygen -L. */
+/**
+ * Reads a host certificate in process: the certified key's fingerprint, the
+ * principals, the CA that signed it and its expiry. A certificate whose signature
+ * does not verify against the CA key it names is an error.
+ */
 export function inspectCertificate(cert: string): CertInfo {
-  return withTempDir((t) => {
-    const f = join(t, 'c-cert.pub');
-    writeFileSync(f, cert.trim() + '\n');
-    const out = sshKeygen(['-L', '-f', f]);
-    const principals = /Principals:\s*\n((?:\s{12,}\S.*\n?)*)/.exec(out)?.[1].split('\n').map((s) => s.trim()).filter(Boolean) ?? [];
-    const fp = /Signing CA: \S+ (\S+)/.exec(out)?.[1] ?? '';
-    const key = /Public key: \S+ (\S+)/.exec(out)?.[1] ?? '';
-    const until = /Valid: from \S+ to (\S+)/.exec(out)?.[1];
-    return { keyFingerprint: key, principals, signingCaFingerprint: fp, validBefore: until ? new Date(until) : undefined };
-  });
+  const c = parseCertificate(cert);
+  if (!c.signatureValid) throw new Error('SSH certificate: the signature does not verify');
+  return { keyFingerprint: blobFingerprint(c.keyBlob), principals: c.principals, signingCaFingerprint: blobFingerprint(c.caBlob), validBefore: c.validBefore };
 }
 
 /** A public key's fingerprint as ssh-keygen prints it (SHA256:...). */
 export function keyFingerprint(publicKey: string): string {
-  return withTempDir((t) => {
-    const f = join(t, 'k.pub');
-    writeFileSync(f, publicKey.trim() + '\n');
-    return sshKeygen(['-l', '-f', f]).split(' ')[1];
-  });
+  return blobFingerprint(parsePublicKeyLine(publicKey).blob);
 }
 
 /** The CA key's fingerprint. */

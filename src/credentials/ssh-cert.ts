@@ -4,7 +4,7 @@
 // certificates as OpenSSH's PROTOCOL.certkeys describes them, signed with
 // node:crypto. The CA's private key exists only in memory: nothing decrypted
 // is ever written to a file.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 const ED25519 = 'ssh-ed25519';
@@ -53,6 +53,18 @@ class Reader {
   }
   text(): string {
     return this.bytes().toString('utf8');
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.at);
+    this.at += 8;
+    return v;
+  }
+  get offset(): number {
+    return this.at;
+  }
+  get done(): boolean {
+    return this.at === this.buf.length;
   }
 }
 
@@ -156,7 +168,7 @@ export interface HostCertRequest {
 }
 
 /** Splits a public key line into its type and blob, checking that they agree. */
-function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
+export function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
   const [type, b64] = line.trim().split(/\s+/);
   const notKey = () => new Error(`not an SSH public key: '${line.trim().slice(0, 40)}'`);
   if (!type || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw notKey();
@@ -216,4 +228,86 @@ export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): st
 export function checkKeyPair(k: SshEd25519Key, what: string): void {
   const spki = createPublicKey(keyObject(k)).export({ type: 'spki', format: 'der' });
   if (!ed25519Public(spki).equals(k.publicKey)) throw new Error(`${what}: the private key does not match its public key`);
+}
+
+// ---- reading certificates ----------------------------------------------------------
+
+/** How many length-prefixed fields each key type's public part has (PROTOCOL.certkeys). */
+const KEY_FIELDS: Record<string, number> = {
+  'ssh-ed25519': 1,
+  'ssh-rsa': 2,
+  'ssh-dss': 4,
+  'ecdsa-sha2-nistp256': 2,
+  'ecdsa-sha2-nistp384': 2,
+  'ecdsa-sha2-nistp521': 2,
+};
+
+/** `SHA256:<base64 without padding>` of a public key blob, as ssh-keygen -l prints it. */
+export function blobFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+export interface SshCertificate {
+  /** The certified key's type and public blob. */
+  keyType: string;
+  keyBlob: Buffer;
+  serial: bigint;
+  /** 1 user, 2 host. */
+  certType: number;
+  keyId: string;
+  principals: string[];
+  validAfter: Date;
+  validBefore: Date;
+  /** The signing CA's public key blob. */
+  caBlob: Buffer;
+  /** Whether the CA's signature over the certificate verifies (ed25519 CAs; float's CA is one). */
+  signatureValid: boolean;
+}
+
+/**
+ * Reads a certificate line (`TYPE-cert-v01@openssh.com BASE64 [comment]`) in
+ * process, checking its structure and, for an ed25519 CA, its signature. Throws on
+ * anything malformed.
+ */
+export function parseCertificate(line: string): SshCertificate {
+  const [type, b64] = line.trim().split(/\s+/);
+  const m = /^(.+)-cert-v01@openssh\.com$/.exec(type ?? '');
+  if (!m || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64) || KEY_FIELDS[m[1]] === undefined) throw new Error('not an SSH certificate of a known key type');
+  const keyType = m[1];
+  const buf = Buffer.from(b64, 'base64');
+  const r = new Reader(buf, 'SSH certificate');
+  if (r.text() !== type) throw new Error('SSH certificate: its type does not match its line');
+  r.bytes(); // nonce
+  const fieldsStart = r.offset;
+  for (let i = 0; i < KEY_FIELDS[keyType]; i++) r.bytes();
+  const keyBlob = Buffer.concat([str(keyType), buf.subarray(fieldsStart, r.offset)]);
+  const serial = r.u64();
+  const certType = r.u32();
+  const keyId = r.text();
+  const principalsReader = new Reader(r.bytes(), 'SSH certificate principals');
+  const principals: string[] = [];
+  while (!principalsReader.done) principals.push(principalsReader.text());
+  // "forever" is 2^64-1; Dates end at year 275760, clamp to the end of year 9999.
+  const time = (n: bigint) => new Date(Number(n > 253402300799n ? 253402300799n : n) * 1000);
+  const validAfter = time(r.u64());
+  const validBefore = time(r.u64());
+  r.bytes(); // critical options
+  r.bytes(); // extensions
+  r.bytes(); // reserved
+  const caBlob = r.bytes();
+  const signed = buf.subarray(0, r.offset);
+  const sigReader = new Reader(r.bytes(), 'SSH certificate signature');
+  const sigType = sigReader.text();
+  const sig = sigReader.bytes();
+  if (!r.done) throw new Error('SSH certificate: trailing bytes');
+  let signatureValid = false;
+  const caReader = new Reader(caBlob, 'SSH certificate CA key');
+  if (caReader.text() === ED25519 && sigType === ED25519) {
+    const caKey = caReader.bytes();
+    if (caKey.length === 32) {
+      const pub = createPublicKey({ key: Buffer.concat([SPKI_ED25519, caKey]), format: 'der', type: 'spki' });
+      signatureValid = verify(null, signed, pub, sig);
+    }
+  }
+  return { keyType, keyBlob, serial, certType, keyId, principals, validAfter, validBefore, caBlob, signatureValid };
 }

@@ -11,6 +11,7 @@ import { formatCredentialsReport } from '../../src/credentials/index.js';
 import { ensureCertificates, hostKeysPath } from '../../src/credentials/pki-store.js';
 import { generateSecret, syncSecretsFile } from '../../src/credentials/secrets.js';
 import { caFingerprint, ensureSshCa, inspectCertificate, signHostKey, sshCaPaths } from '../../src/credentials/ssh-ca.js';
+import { parseCertificate } from '../../src/credentials/ssh-cert.js';
 import type { CertRequest } from '../../src/credentials/types.js';
 import { loadVaultPassword } from '../../src/credentials/vault-password.js';
 import { makeVaultCodec, vaultDecrypt, vaultEncrypt } from '../../src/credentials/vault.js';
@@ -487,6 +488,37 @@ describe('SSH CA', () => {
       blob[blob.length - 3] ^= 0x01; // inside the signature
       writeFileSync(f, `${t} ${blob.toString('base64')}\n`);
       expect(() => sh('ssh-keygen', ['-L', '-f', f])).toThrow(/incorrect signature/);
+    }
+  });
+  it('certificates are read in process as ssh-keygen -L reads them, and a tampered one is refused', async () => {
+    const dir = tmp();
+    for (const type of ['ed25519', 'ecdsa', 'rsa']) {
+      const k = join(tmp(), `hostkey-${type}`);
+      sh('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', k]);
+      const cert = await signHostKey(dir, codec, readFileSync(`${k}.pub`, 'utf8'), { identity: 'host9', principals: ['host9.example.internal', 'host9'] });
+      const f = join(tmp(), 'c-cert.pub');
+      writeFileSync(f, cert + '\n');
+      const out = sh('ssh-keygen', ['-L', '-f', f]);
+      const c = parseCertificate(cert);
+      expect(c.signatureValid).toBe(true);
+      expect(out).toContain(`Serial: ${c.serial}`);
+      expect(out).toContain(`Key ID: "${c.keyId}"`);
+      expect(c.certType).toBe(2);
+      expect(c.principals).toEqual(['host9.example.internal', 'host9']);
+      const valid = /Valid: from (\S+) to (\S+)/.exec(out)!;
+      // ssh-keygen prints local time without a zone; this machine runs in UTC.
+      expect(c.validAfter.toISOString().slice(0, 19)).toBe(valid[1]);
+      expect(c.validBefore.toISOString().slice(0, 19)).toBe(valid[2]);
+      const info = inspectCertificate(cert);
+      expect(info.keyFingerprint).toBe(sh('ssh-keygen', ['-l', '-f', `${k}.pub`]).split(' ')[1]);
+      expect(info.signingCaFingerprint).toBe(caFingerprint(dir));
+      expect(out).toContain(`Signing CA: ED25519 ${info.signingCaFingerprint}`);
+      const [t, b64] = cert.split(' ');
+      const blob = Buffer.from(b64, 'base64');
+      blob[blob.length - 3] ^= 0x01; // inside the signature
+      expect(parseCertificate(`${t} ${blob.toString('base64')}`).signatureValid).toBe(false);
+      expect(() => inspectCertificate(`${t} ${blob.toString('base64')}`)).toThrow(/signature does not verify/);
+      expect(() => parseCertificate(`${t} ${blob.subarray(0, 100).toString('base64')}`)).toThrow(/truncated/);
     }
   });
   it('a CA key that ssh-keygen made (older credentials directories) keeps signing as the same CA', async () => {
