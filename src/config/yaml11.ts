@@ -16,7 +16,6 @@ const NULL = /^(?:~|null|Null|NULL|)$/;
 const TIMESTAMP =
   /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
 /** A plain `=` resolves to tag:yaml.org,2002:value, which PyYAML's SafeLoader (and Ansible) cannot construct. */
-const VALUE = /^=$/;
 
 /** A scalar PyYAML would refuse to construct (Ansible stops on the file). */
 export class ScalarError extends Error {}
@@ -110,11 +109,6 @@ export function resolvePlain(text: string): ScalarValue {
 }
 
 const BOOL_FIRST = new Set('yYnNtTfFoO');
-
-/** Whether PyYAML would read `text`, written as a plain scalar, as anything but this string. */
-export function plainIsNotString(text: string): boolean {
-  return BOOL.test(text) || FLOAT.test(text) || INT.test(text) || NULL.test(text) || TIMESTAMP.test(text) || VALUE.test(text) || text === '<<';
-}
 
 /** The standard tags (`!!int "12"`) PyYAML's SafeLoader constructs from a scalar. */
 export function constructTagged(tag: string, text: string): ScalarValue | undefined {

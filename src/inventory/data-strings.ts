@@ -3,12 +3,13 @@
 // container that opts in with `env_templates: true`. The strings that Jinja could
 // read are emitted as `!unsafe` (see yaml-emit.ts).
 import type { Service } from '../config/schema/service.js';
-import { dataString } from './yaml-emit.js';
+import { dataString, isMap } from './yaml-emit.js';
 
 function deep(v: unknown): unknown {
   if (typeof v === 'string') return dataString(v);
   if (Array.isArray(v)) return v.map(deep);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+  // Only mappings: value objects (a timestamp, a vault value, …) are emitted as they are.
+  if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
   return v;
 }
 

@@ -3,7 +3,6 @@
 // strings left plain only when unambiguous, otherwise JSON-quoted (a JSON string
 // is a valid YAML double-quoted scalar). The `yaml` package's stringify took
 // most of a large compile's time.
-import { plainIsNotString } from '../config/yaml11.js';
 import { TYPED_KEYS, UnsafeString, VaultValue, YamlFloat, YamlTimestamp, type WithTypedKeys } from '../config/yaml-values.js';
 import { byCodePoint } from './names.js';
 
@@ -63,7 +62,7 @@ function scalar(v: unknown): string {
     return Object.is(v.value, -0) ? '-0.0' : /[.]/.test(t) ? t : `${t}.0`;
   }
   const s = String(v);
-  return PLAIN.test(s) && !RESERVED.test(s) && !plainIsNotString(s) ? s : quote(s);
+  return PLAIN.test(s) && !RESERVED.test(s) ? s : quote(s);
 }
 
 /**
@@ -78,7 +77,7 @@ function vault(v: VaultValue, indent: string): string {
   return ` !vault |\n${lines.map((l) => `${indent}${l}\n`).join('')}`;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> =>
+export const isMap = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof YamlTimestamp) && !(v instanceof UnsafeString) && !(v instanceof YamlFloat);
 
 function emit(v: unknown, indent: string, out: string[]): void {

@@ -5,6 +5,9 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dataString, toYaml, UnsafeString } from '../../src/inventory/yaml-emit.js';
+import { serviceData } from '../../src/inventory/data-strings.js';
+import { VaultValue, YamlTimestamp } from '../../src/config/yaml-values.js';
+import type { Service } from '../../src/config/schema/service.js';
 
 const PY = `
 import sys, json, math, yaml
@@ -95,5 +98,20 @@ describe('toYaml, read back by PyYAML', () => {
     expect(dataString("{{ lookup('pipe', 'id') }}")).toBeInstanceOf(UnsafeString);
     expect(toYaml({ a: dataString('{{ x }}'), b: [dataString('{% y %}')], c: dataString('z') })).toBe('a: !unsafe "{{ x }}"\nb:\n  - !unsafe "{% y %}"\nc: z\n');
     expect(JSON.stringify({ a: dataString('{{ x }}') })).toBe('{"a":"{{ x }}"}');
+  });
+});
+
+describe('service data in the inventory', () => {
+  it('value objects in free-form attributes stay values (a date, a vault value), while strings become data', () => {
+    const s = {
+      name: 'svc',
+      containers: [],
+      annotations: { since: new YamlTimestamp('2020-01-01'), token: new VaultValue('$ANSIBLE_VAULT;1.1;AES256\n3031'), note: '{{ x }}' },
+    } as unknown as Service;
+    const a = serviceData(s).annotations as Record<string, unknown>;
+    expect(a.since).toBeInstanceOf(YamlTimestamp);
+    expect(a.token).toBeInstanceOf(VaultValue);
+    expect(a.note).toBeInstanceOf(UnsafeString);
+    expect(toYaml({ a })).toBe('a:\n  note: !unsafe "{{ x }}"\n  since: 2020-01-01\n  token: !vault |\n    $ANSIBLE_VAULT;1.1;AES256\n    3031\n');
   });
 });
