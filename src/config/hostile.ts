@@ -9,6 +9,7 @@ import type { Diagnostic, Position } from './diagnostics.js';
 import type { Model } from './load.js';
 import type { Service } from './schema/service.js';
 import { at, locate, positionOf, type Sourced } from './source.js';
+import { svcPos } from './positions.js';
 
 /** C0 controls other than TAB and LF, DEL, C1 controls, and the Unicode line/paragraph separators. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -124,9 +125,6 @@ interface Ctx {
   out: Diagnostic[];
 }
 
-function svcPos(ctx: Ctx, svc: string, path: PropertyKey[], key = false): Position {
-  return locate(ctx.model.sources.services, [svc, ...path], { key });
-}
 
 function err(ctx: Ctx, code: Diagnostic['code'], message: string, pos: Position): void {
   ctx.out.push({ code, severity: 'error', message, pos });
@@ -139,7 +137,7 @@ function checkDnsName(ctx: Ctx, value: string, what: string, pos: Position, opts
 }
 
 function checkService(ctx: Ctx, s: Service): void {
-  const pos = (path: PropertyKey[], key = false) => svcPos(ctx, s.name, path, key);
+  const pos = (path: PropertyKey[], key = false) => svcPos(ctx.model, s.name, path, key);
   const user = SERVICE_USER_PREFIX + s.name;
   /** An endpoint name, alone and under each public domain (each is a certificate and server name). */
   const publicName = (name: string, at: Position) => {
@@ -154,7 +152,7 @@ function checkService(ctx: Ctx, s: Service): void {
       ctx,
       'F1016',
       `service name '${s.name}' must be a DNS label (lowercase letters, digits, inner dashes) of at most ${USER_NAME_MAX - SERVICE_USER_PREFIX.length} characters: it becomes the host name ${s.name}.<domain> and the user '${user}' (${USER_NAME_MAX} characters at most)`,
-      svcPos(ctx, s.name, [], true),
+      svcPos(ctx.model, s.name, [], true),
     );
   }
   for (const [attr, g] of [['scheduling_group', s.scheduling_group], ['master_scheduling_group', s.master_scheduling_group]] as const) {

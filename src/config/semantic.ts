@@ -7,10 +7,8 @@ import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
 import { checkUnimplemented } from './unimplemented.js';
+import { svcPos } from './positions.js';
 
-function svcPos(model: Model, svc: string, path: PropertyKey[], key = false): Position {
-  return locate(model.sources.services, [svc, ...path], { key });
-}
 
 function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
   return locate(model.sources.hosts, ['hosts', host, ...path], { key });

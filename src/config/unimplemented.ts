@@ -10,6 +10,7 @@ import type { Diagnostic, Position } from './diagnostics.js';
 import type { Model } from './load.js';
 import type { Service } from './schema/service.js';
 import { at, locate } from './source.js';
+import { svcPos } from './positions.js';
 
 export interface Unimplemented {
   /** Where the attribute is written: a service attribute, a public endpoint attribute, or a global variable. */
@@ -89,13 +90,13 @@ export function checkUnimplemented(model: Model, table: readonly Unimplemented[]
     if (u.kind === 'service') {
       for (const s of model.services) {
         const v = s[u.attribute as keyof Service];
-        if (isSet(v)) uses.push({ pos: locate(model.sources.services, [s.name, u.attribute], { key: true }), what: `'${u.attribute}' of service '${s.name}'`, value: v });
+        if (isSet(v)) uses.push({ pos: svcPos(model, s.name, [u.attribute], true), what: `'${u.attribute}' of service '${s.name}'`, value: v });
       }
     } else if (u.kind === 'public_endpoint') {
       for (const s of model.services) {
         s.public_endpoints.forEach((e, i) => {
           const v = (e as Record<string, unknown>)[u.attribute];
-          if (isSet(v)) uses.push({ pos: locate(model.sources.services, [s.name, 'public_endpoints', i, u.attribute]), what: `'${u.attribute}' of a public endpoint of service '${s.name}'`, value: v });
+          if (isSet(v)) uses.push({ pos: svcPos(model, s.name, ['public_endpoints', i, u.attribute]), what: `'${u.attribute}' of a public endpoint of service '${s.name}'`, value: v });
         });
       }
     } else {
