@@ -68,7 +68,7 @@ export function register(program: Command): void {
             extraVars: o.extra,
             cwd: process.cwd(),
           },
-          { network: pickFreeNetwork({ onThisMachine: o.local }), vaultPassword: randomBytes(32).toString('base64') },
+          { network: pickFreeNetwork({ onThisMachine: o.local === true }), vaultPassword: randomBytes(32).toString('base64') },
         );
         const target = resolve(dir);
         writeEnv(target, files, !!o.force);

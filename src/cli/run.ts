@@ -6,6 +6,7 @@ import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
 import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
+import type { ConfigFile } from '../config/schema/config.js';
 import { withConfigLock } from '../lock.js';
 import { gitState, type GitStateResult } from '../core/git.js';
 import { formatCredentialsReport } from '../credentials/index.js';
@@ -121,7 +122,7 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
   return runPlaybook(cmd);
 }
 
-export type RollbackMode = 'auto' | 'required' | 'off';
+type RollbackMode = ConfigFile['rollback_protection'];
 
 /**
  * What rollback protection gets from git: the commit to record and compare on

@@ -113,7 +113,7 @@ export interface EnvStatus {
 
 // ---- state ------------------------------------------------------------------
 
-function statePath(spec: EnvSpec): string {
+function statePath(spec: Pick<EnvSpec, 'stateDir'>): string {
   return join(spec.stateDir, 'state.json');
 }
 
@@ -131,7 +131,7 @@ function hostRoot(spec: EnvSpec, host: string): string {
  * processes, mounts and links it must remove.
  */
 function loadState(spec: Pick<EnvSpec, 'stateDir' | 'name' | 'bridge' | 'network' | 'gateway'>): EnvState {
-  const file = join(spec.stateDir, 'state.json');
+  const file = statePath(spec);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

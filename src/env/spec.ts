@@ -12,18 +12,16 @@
 //
 // Each host of hosts.yml boots with its first IPv4 address (`ips: [...]` or `ip:`).
 import { createHash, randomBytes } from 'node:crypto';
-import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from 'ip-num';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import type { z } from 'zod';
 import { type Diagnostic, FloatUserError } from '../config/diagnostics.js';
 import { testEnv } from '../config/schema/config.js';
 import { at, locate, plain, readYamlFile, toSourced, type Sourced } from '../config/source.js';
 import { validate } from '../config/validate.js';
 
-type TestEnv = z.infer<typeof testEnv>;
 import type { Log } from './sys.js';
 
 export interface EnvHost {
@@ -68,7 +66,7 @@ export function parseCidr(s: string): Cidr | undefined {
   const prefix = len === undefined ? 32 : Number(len);
   if (a === undefined || prefix > 32) return undefined;
   const size = 1n << BigInt(32 - prefix);
-  return IPv4CidrRange.fromCidr(`${IPv4.fromNumber(a - (a % size)).toString()}/${prefix}`);
+  return new IPv4CidrRange(IPv4.fromNumber(a - (a % size)), IPv4Prefix.fromNumber(BigInt(prefix)));
 }
 
 export const prefixLength = (c: Cidr): number => Number(c.cidrPrefix.getValue());
@@ -97,8 +95,8 @@ export function usedNetworks(exceptDev?: string): { cidr: Cidr; what: string }[]
   try {
     for (const line of readFileSync('/etc/resolv.conf', 'utf8').split('\n')) {
       const m = /^\s*nameserver\s+(\S+)/.exec(line);
-      const a = m ? parseIPv4(m[1]) : undefined;
-      if (a !== undefined) out.push({ cidr: parseCidr(m![1])!, what: `name server ${m![1]}` });
+      const c = m ? parseCidr(m[1]) : undefined;
+      if (c) out.push({ cidr: c, what: `name server ${m![1]}` });
     }
   } catch {
     // no resolv.conf
@@ -228,8 +226,7 @@ export function specFromConfig(configPath: string, log?: Log): EnvSpec {
     hosts.push({ name, ip });
   }
   if (diags.length) throw new FloatUserError(diags);
-  const str = (k: keyof TestEnv) => t[k];
-  let network = str('network');
+  let network = t.network;
   if (network === undefined) {
     const nets = new Set(hosts.map((h) => formatCidr(parseCidr(`${h.ip}/24`)!)));
     if (nets.size !== 1) {
@@ -245,18 +242,18 @@ export function specFromConfig(configPath: string, log?: Log): EnvSpec {
     network = [...nets][0];
   }
   const netC = parseCidr(network);
-  const gateway = str('gateway') ?? (netC ? nthAddress(netC, 1) : '');
-  const name = str('name') ?? defaultEnvName(dir);
+  const gateway = t.gateway ?? (netC ? nthAddress(netC, 1) : '');
+  const name = t.name ?? defaultEnvName(dir);
   const abs = (p: string) => (isAbsolute(p) ? p : join(dir, p));
-  const stateDir = abs(str('state_dir') ?? '.float-env');
+  const stateDir = abs(t.state_dir ?? '.float-env');
   const spec: EnvSpec = {
     name,
-    bridge: str('bridge') ?? defaultBridgeName(name),
+    bridge: t.bridge ?? defaultBridgeName(name),
     network,
     gateway,
     hosts,
     stateDir,
-    sshKeyPath: str('ssh_key') ? abs(str('ssh_key')!) : join(stateDir, 'ssh', 'id_ed25519'),
+    sshKeyPath: t.ssh_key ? abs(t.ssh_key) : join(stateDir, 'ssh', 'id_ed25519'),
     log,
   };
   validateSpec(spec, `${cfgPath}: test_env`, hostsFile);

@@ -67,13 +67,12 @@ function processingOrder(services: SchedService[]): SchedService[] {
   // are found and followers are listed. scheduling_order defaults to -1 as upstream.
   const sorted = [...services].sort((a, b) => (a.scheduling_order ?? -1) - (b.scheduling_order ?? -1) || byName(a.name, b.name));
   const out: SchedService[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
+  const seen = new Set<string>();
   const visit = (s: SchedService): void => {
-    if (state.has(s.name)) return;
-    state.set(s.name, 'visiting');
+    if (seen.has(s.name)) return;
+    seen.add(s.name);
     const target = s.schedule_with ? byNameMap.get(s.schedule_with) : undefined;
     if (target) visit(target);
-    state.set(s.name, 'done');
     out.push(s);
   };
   for (const s of sorted) visit(s);
