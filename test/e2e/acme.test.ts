@@ -195,8 +195,11 @@ web:
       expect(env!.on(otherFrontend, `openssl verify -CAfile ${x509}/host/ca.pem /root/be1-${cred}/cert.pem`).out, cred).toContain(': OK');
       expect(fetchAs(otherFrontend, `/root/be1-${cred}/cert.pem`, `/root/be1-${cred}/private_key.pem`), cred).toBe('403');
     }
-    // From the backend itself the export port is closed (the frontend, same command, got through above).
-    const fromBackend = env!.on('be1', `timeout 20 curl -s -o /dev/null --connect-timeout 5 --resolve acme.${DOMAIN}:5005:${ip[acmeHost]} --cacert ${x509}/host/ca.pem --cert ${x509}/host/client/cert.pem --key ${x509}/host/client/private_key.pem ${url}; echo "curl exit $?"`);
+    // From the backend itself the export port is closed. Positive control: the very same command,
+    // address pinned the same way, gets through from the other frontend.
+    const pinned = `timeout 20 curl -s -o /dev/null --connect-timeout 5 --resolve acme.${DOMAIN}:5005:${ip[acmeHost]} --cacert ${x509}/host/ca.pem --cert ${x509}/host/client/cert.pem --key ${x509}/host/client/private_key.pem ${url}; echo "curl exit $?"`;
+    expect(env!.on(otherFrontend, pinned).out).toMatch(/curl exit 0$/);
+    const fromBackend = env!.on('be1', pinned);
     expect(fromBackend.out).toMatch(/curl exit (28|7)$/);
     // The frontend's sync still works end to end.
     const sync = env!.on(otherFrontend, 'systemctl start float-acme-sync.service && systemctl is-failed float-acme-sync.service');

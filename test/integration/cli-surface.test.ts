@@ -37,6 +37,8 @@ describe('float start-up', () => {
     const { own, packages } = loaded(['--help']);
     expect(own).toContain('dist/cli/main.js');
     expect(own.filter((m) => m.startsWith('src/'))).toEqual([]);
+    // Positive control: the package probe sees what every start imports.
+    expect(packages.has('commander')).toBe(true);
     expect(packages.has('tsx')).toBe(false);
     const commandModules = own.filter((m) => m.startsWith('dist/cli/') && m !== 'dist/cli/main.js' && m !== 'dist/cli/commands.js');
     expect(commandModules).toEqual([]);
@@ -49,6 +51,7 @@ describe('float start-up', () => {
     const others = COMMANDS.filter((c) => c.name !== 'dns').map((c) => `dist/cli/${c.name}.js`);
     expect(own.filter((m) => others.includes(m))).toEqual([]);
     expect(own.filter((m) => m.startsWith('dist/credentials/') || m.startsWith('dist/env/') || m.startsWith('dist/ansible/'))).toEqual([]);
+    expect(packages.has('commander')).toBe(true);
     expect(packages.has('nunjucks')).toBe(false);
   });
 });

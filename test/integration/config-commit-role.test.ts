@@ -71,6 +71,8 @@ describe('float-util-config-commit: the commit recorded on a host', () => {
     expect(r.out).toContain('which is not a full commit id');
     expect(r.status).toBe(0);
     expect(existsSync(file)).toBe(false);
+    // The evidence that counts: the only task that runs git was skipped for this value.
+    expect(r.out).toMatch(/Check whether this commit is older than the last applied one\] \**\s*\nskipping: \[localhost\]/);
   }, 60_000);
 
   it('rollback_protection: required refuses what cannot be compared, unless -e rollback=true', () => {

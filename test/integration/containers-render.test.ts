@@ -82,6 +82,10 @@ describe('float-base-containers templates with hostile values', () => {
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'app-main.service')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/app-main\.service:\d+/);
+    // Positive control: verify does report a line of this unit in that form.
+    writeFileSync(join(dir, 'app-main.service'), unit.replaceAll('/usr/bin/podman', '/bin/echo').replace('[Service]\n', '[Service]\nBogusKey=1\n'));
+    const bogus = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'app-main.service')], { encoding: 'utf8' });
+    expect(bogus.stderr).toMatch(/app-main\.service:\d+: Unknown key 'BogusKey'/);
   });
 
   it('each pasted value is one literal argument', () => {

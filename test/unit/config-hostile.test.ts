@@ -65,6 +65,8 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
     expect(c.code).toBe(2);
     expect(coded(c)).toEqual(['hosts.yml:2:3 F1011']);
     expect(existsSync(join(c.dir, 'a/x'))).toBe(false);
+    // Where the escape would land from compile's staging directory (a/b/c/d/.float/.inventory.*/host_vars/).
+    expect(existsSync(join(c.dir, 'a/b/c/x'))).toBe(false);
     expect(existsSync(join(c.dir, 'a/b/c/d/.float'))).toBe(false);
   });
 
