@@ -1,12 +1,10 @@
 // Derives the inventory from a model and its schedule: a pipeline of small pure
 // functions, each computing one derived fact. No I/O here.
 import { basename } from 'node:path';
-import { formatPosition as where, type Diagnostic, type Position } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from '../config/schema/service.js';
 import { pathSegment } from '../config/safe-path.js';
-import { locate } from '../config/source.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
@@ -277,33 +275,28 @@ export function frontendVars(ctx: Context): Vars {
   const horizontal: Record<string, Vars> = {};
   const tcp: Vars[] = [];
   const other: Vars[] = [];
-  const errors: Diagnostic[] = [];
-  /** "server path", "server \0tls" (passthrough), "\0horizontal path" -> where it was claimed. */
-  const claims = new Map<string, Position>();
-  const claim = (key: string, conflicts: string[], pos: Position, what: string): boolean => {
-    for (const k of [key, ...conflicts]) {
-      const prev = claims.get(k);
-      if (prev) {
-        errors.push({ code: 'F2002', severity: 'error', message: `${what} is already defined at ${where(prev)}`, pos });
-        return false;
-      }
-    }
-    claims.set(key, pos);
-    return true;
+  /**
+   * "server path", "server \0tls" (passthrough), "\0horizontal path": each claimed once.
+   * float check refuses every clash first (src/config/semantic.ts, F2002, F2020,
+   * F2021): reaching one here is a bug, not a user mistake.
+   */
+  const claims = new Set<string>();
+  const claim = (key: string, conflicts: string[], what: string): void => {
+    if ([key, ...conflicts].some((k) => claims.has(k))) throw new Error(`internal: routing clash that float check should have refused: ${what}`);
+    claims.add(key);
   };
   const pathsOf = new Map<string, string[]>(); // server -> HTTP paths claimed
-  const pos = (s: Service, path: PropertyKey[]) => locate(ctx.model.sources.services, [s.name, ...path]);
 
   for (const s of ctx.model.services) {
     const targets = instanceTargets(ctx, s);
-    s.public_endpoints.forEach((e, i) => {
+    s.public_endpoints.forEach((e) => {
       const up = upstreamName(e.name ?? e.domains?.[0] ?? s.name, e.port, s.name);
-      const at = pos(s, ['public_endpoints', i]);
       if (e.mode === 'tls-passthrough') {
         if (!passUpstreams.has(up)) passUpstreams.set(up, { name: up, service: s.name, port: e.port, scheme: 'tls', targets });
         for (const server of endpointServerNames(ctx, e)) {
           const httpPaths = (pathsOf.get(server) ?? []).map((p) => `${server} ${p}`);
-          if (claim(`${server} \u0000tls`, httpPaths, at, `public endpoint '${server}' (TLS passthrough)`)) passServers[server] = up;
+          claim(`${server} \u0000tls`, httpPaths, `public endpoint '${server}' (TLS passthrough)`);
+          passServers[server] = up;
         }
         return;
       }
@@ -321,15 +314,15 @@ export function frontendVars(ctx: Context): Vars {
         skip_acme: s.skip_acme,
       };
       for (const server of endpointServerNames(ctx, e)) {
-        if (!claim(`${server} ${path}`, [`${server} \u0000tls`], at, `public endpoint '${server}' path '${path}'`)) continue;
+        claim(`${server} ${path}`, [`${server} \u0000tls`], `public endpoint '${server}' path '${path}'`);
         pathsOf.set(server, [...(pathsOf.get(server) ?? []), path]);
         (endpoints[server] ??= {})[path] = entry;
         if (e.mode === 'http') (plain[server] ??= {})[path] = entry;
       }
     });
-    s.horizontal_endpoints.forEach((e, i) => {
+    s.horizontal_endpoints.forEach((e) => {
       const up = upstreamName(e.path.replace(/^\/+/, ''), e.port, s.name);
-      if (!claim(`\u0000horizontal ${e.path}`, [], pos(s, ['horizontal_endpoints', i, 'path']), `horizontal endpoint path '${e.path}'`)) return;
+      claim(`\u0000horizontal ${e.path}`, [], `horizontal endpoint path '${e.path}'`);
       if (!upstreams.has(up)) upstreams.set(up, { name: up, service: s.name, port: e.port, scheme: e.scheme, targets });
       horizontal[e.path] = { upstream: up, service: s.name, port: e.port, scheme: e.scheme };
     });
@@ -347,9 +340,6 @@ export function frontendVars(ctx: Context): Vars {
       other.push({ name: e.name, service: s.name, server_names: endpointServerNames(ctx, e), skip_acme: s.skip_acme, skip_dns: s.skip_dns });
     }
   }
-  // float check refuses every such clash first (src/config/semantic.ts, F2002,
-  // F2020, F2021): reaching this is a bug, not a user mistake.
-  if (errors.length > 0) throw new Error(`internal: routing clash that float check should have refused: ${errors.map((d) => d.message).join('; ')}`);
   return {
     float_acme_certificates: acmeNames(ctx),
     float_enable_http_frontend: ctx.model.services.some((s) => s.public_endpoints.length > 0),
