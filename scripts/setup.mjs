@@ -5,7 +5,7 @@
 // when run as root, the Debian packages float drives (ansible, openssl, debootstrap, ...).
 // Usage: node scripts/setup.mjs [--npm-only]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from './build.mjs';
@@ -39,7 +39,14 @@ export const DEBIAN_PACKAGES = [
   'pebble',
   // PyYAML, which Ansible reads YAML with: the tests compare float's YAML reading and writing with it.
   'python3-yaml',
+  // Cluster services' checkers and clients: promtool (prometheus), amtool (prometheus-alertmanager),
+  // restic (float backups), wg (overlay keys), rsyslogd -N1, and headless chromium for the dashboard.
+  'prometheus', 'prometheus-alertmanager', 'restic', 'wireguard-tools', 'rsyslog', 'rsyslog-gnutls', 'chromium',
 ];
+
+// Daemons in DEBIAN_PACKAGES are installed for their checkers only: keep apt from starting them
+// on this machine (policy-rc.d, honoured by invoke-rc.d and deb-systemd-invoke).
+const POLICY_RC = '/usr/sbin/policy-rc.d';
 
 function missingDebianPackages() {
   const r = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], {
@@ -66,7 +73,13 @@ function aptInstall() {
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  const ownPolicy = !existsSync(POLICY_RC);
+  if (ownPolicy) writeFileSync(POLICY_RC, '#!/bin/sh\n# float setup: do not start daemons while installing\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  } finally {
+    if (ownPolicy) unlinkSync(POLICY_RC);
+  }
 }
 
 npmInstall();

@@ -36,7 +36,7 @@ const SUITE = 'bookworm';
 const MIRROR = 'http://deb.debian.org/debian';
 
 /** Bump to force a rebuild when the build procedure changes in a way the recipe hash does not see. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 /** Installed by debootstrap (minbase variant). */
 const BASE_PACKAGES = [
@@ -53,8 +53,20 @@ const PODMAN_PACKAGES = ['podman', 'crun', 'runc', 'conmon', 'netavark', 'aardva
  * pre-installed so test runs need not download it; the daemons are disabled so they
  * start only where a role enables them.
  */
-const ROLE_PACKAGES = ['nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl'];
-const ROLE_UNITS = ['nginx.service', 'haproxy.service', 'named.service'];
+const ROLE_PACKAGES = [
+  'nginx', 'libnginx-mod-stream', 'haproxy', 'bind9', 'bind9-dnsutils', 'openssl', 'certbot', 'curl',
+  // Cluster services: monitoring, backups, logs, the private network, volumes, mail relay.
+  'prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter',
+  'prometheus-nginx-exporter', 'restic', 'openssh-sftp-server', 'rsyslog', 'rsyslog-gnutls', 'rsyslog-openssl',
+  'wireguard-tools', 'wireguard-go', 'lvm2', 'e2fsprogs', 'msmtp-mta', 'bsd-mailx', 'cron',
+  // Test aids: packet capture on the overlay, lookups.
+  'tcpdump',
+];
+const ROLE_UNITS = [
+  'nginx.service', 'haproxy.service', 'named.service',
+  'prometheus.service', 'prometheus-alertmanager.service', 'prometheus-blackbox-exporter.service',
+  'prometheus-node-exporter.service', 'prometheus-nginx-exporter.service', 'rsyslog.service',
+];
 
 /** Stamp file at the root of the cached tree. */
 export const STAMP_FILE = '.float-rootfs.json';
