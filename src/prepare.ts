@@ -11,6 +11,7 @@ import { loadVaultPassword } from './credentials/vault-password.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
 import { plan, type Plan } from './plan.js';
+import { overlayInventoryFiles } from './credentials/overlay-files.js';
 
 export interface Prepared {
   plan: Plan;
@@ -41,6 +42,7 @@ export async function prepare(configPath: string, opts: { out?: string; now?: Da
     const keys = hostKeysPath(p.model.config.credentials_dir, h.name);
     if (existsSync(keys)) extraFiles.set(`host_vars/${h.name}/private_keys.yml`, readFileSync(keys, 'utf8'));
   }
+  for (const [rel, text] of overlayInventoryFiles(p.model)) extraFiles.set(rel, text);
   const inventoryDir = resolve(opts.out ?? defaultInventoryDir(configPath));
   emitInventory(inventory, inventoryDir, { extraFiles });
   return {

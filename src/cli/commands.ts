@@ -91,4 +91,14 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['float dns', 'float dns --json --config env/config.yml'],
     load: () => import('./dns.js'),
   },
+  {
+    name: 'overlay',
+    summary: 'the private network: assign missing overlay addresses, show addresses, keys and handshakes',
+    examples: ['float overlay assign', 'float overlay status --live --config env/config.yml'],
+    subcommandExamples: {
+      assign: ['float overlay assign --config env/config.yml'],
+      status: ['float overlay status', 'float overlay status --live --json'],
+    },
+    load: () => import('./overlay.js'),
+  },
 ];

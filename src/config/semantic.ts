@@ -1,7 +1,8 @@
 // Semantic checks on a loaded model: the mistakes a schema cannot see. Each check
 // is a small function returning diagnostics positioned at the offending attribute.
 import { isIP } from 'node:net';
-import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import { cidrContains, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from './overlay.js';
+import { checkOverlays } from './overlay-checks.js';
 import { formatPosition as where, type Diagnostic, type Position } from './diagnostics.js';
 import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
@@ -274,26 +275,21 @@ function checkDatasets(model: Model): Diagnostic[] {
   return out;
 }
 
-function ipv4InRange(ip: string, range: IPv4CidrRange): boolean {
-  const v = IPv4.fromDecimalDottedString(ip).getValue();
-  return v >= range.getFirst().getValue() && v <= range.getLast().getValue();
-}
-
 function checkAddresses(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const overlays = new Map<string, IPv4CidrRange | undefined>();
+  const overlays = new Map<string, Cidr | undefined>();
   model.globals.net_overlays.forEach((o, i) => {
-    const [valid] = Validator.isValidIPv4CidrNotation(o.network);
-    if (!valid) {
+    const net = parseCidr(o.network);
+    if (!net) {
       out.push({
         code: 'F2008',
         severity: 'error',
-        message: `net_overlays: '${o.network}' is not an IPv4 network in CIDR notation`,
+        message: `net_overlays: '${o.network}' is not an IPv4 or IPv6 network in CIDR notation`,
         pos: locate(model.sources.globals, ['net_overlays', i, 'network']),
         subject: o.name,
       });
       overlays.set(o.name, undefined);
-    } else overlays.set(o.name, IPv4CidrRange.fromCidr(o.network));
+    } else overlays.set(o.name, net);
   });
   const used = new Map<string, { host: string; pos: Position }>();
   const claim = (space: string, addr: string, host: string, pos: Position) => {
@@ -337,22 +333,25 @@ function checkAddresses(model: Model): Diagnostic[] {
         });
         continue;
       }
-      if (isIP(addr) !== 4) {
-        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not an IPv4 address`, pos, subject: h.name });
+      const range = overlays.get(net);
+      const ip = parseIp(addr);
+      if (!ip || (range && ip.family !== range.family)) {
+        const kind = range ? (range.family === 4 ? 'an IPv4' : 'an IPv6') : 'an IP';
+        out.push({ code: 'F2008', severity: 'error', message: `host '${h.name}': ip_${net} '${addr}' is not ${kind} address`, pos, subject: h.name });
         continue;
       }
-      const range = overlays.get(net);
-      if (range && !ipv4InRange(addr, range)) {
+      if (range && !cidrContains(range, ip)) {
         out.push({
           code: 'F2008',
           severity: 'error',
-          message: `host '${h.name}': ip_${net} ${addr} is outside overlay '${net}' (${range.toCidrString()})`,
+          message: `host '${h.name}': ip_${net} ${addr} is outside overlay '${net}' (${formatCidr(range)})`,
           pos,
           subject: h.name,
         });
         continue;
       }
-      claim(`overlay ${net}`, addr, h.name, pos);
+      // One spelling per address: 'fd00::1' and 'fd00:0::1' are the same host address.
+      claim(`overlay ${net}`, formatIp(ip), h.name, pos);
     }
   }
   return out;
@@ -429,6 +428,7 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
     ...checkAddresses(model),
+    ...checkOverlays(model),
     ...checkBuiltinServices(model),
     ...checkUnimplemented(model),
   ];

@@ -37,7 +37,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Public endpoints
   { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
   // Global variables
-  { kind: 'global', attribute: 'net_overlays', missing: 'only DNS and the firewall use overlay addresses; no role sets up the overlay network (tinc): hosts must already reach each other on their ip_<overlay> addresses' },
   { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },
   { kind: 'global', attribute: 'enable_keystore', missing: SSO },
   { kind: 'global', attribute: 'sso_server_url', missing: SSO },

@@ -10,6 +10,7 @@ import { syncSecretsFile } from './secrets.js';
 import { checkSshCaFiles, ensureSshCa, sshCaPaths } from './ssh-ca.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
+import { ensureWireguardKeys, overlayMembers, type WireguardReport } from './wireguard.js';
 
 export interface CredentialsReport {
   secretsGenerated: string[];
@@ -19,6 +20,8 @@ export interface CredentialsReport {
   certsStale: string[];
   /** The internal CA certificate was renewed (same key) and is now valid until then. */
   caRenewedUntil?: Date;
+  /** WireGuard key pairs of the overlay members (src/credentials/wireguard.ts). */
+  overlayKeys?: WireguardReport;
 }
 
 export function secretsPath(model: Model): string {
@@ -45,6 +48,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   const secrets = await syncSecretsFile(secretsPath(model), model.passwords, codec);
   const certs = await ensureCertificates(dir, certRequests(inv), codec, now);
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
+  const overlayKeys = ensureWireguardKeys(dir, overlayMembers(model), codec);
   return {
     secretsGenerated: secrets.generated,
     secretsOrphaned: secrets.orphaned,
@@ -52,6 +56,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
     certsKept: certs.kept.length,
     certsStale: certs.stale,
     caRenewedUntil: certs.caRenewedUntil,
+    overlayKeys,
   };
 }
 
@@ -70,6 +75,11 @@ export function formatCredentialsReport(dir: string, c: CredentialsReport): stri
     lines.push(`  internal CA certificate renewed with the same key, valid until ${c.caRenewedUntil.toISOString().slice(0, 10)}; every certificate it signed stays valid`);
   }
   if (c.certsStale.length) lines.push(`  kept ${c.certsStale.length} certificates no longer needed: ${c.certsStale.join(', ')}`);
+  if (c.overlayKeys && (c.overlayKeys.generated.length || c.overlayKeys.kept)) {
+    const g = c.overlayKeys.generated;
+    lines.push(`  WireGuard keys: ${g.length} generated${g.length ? ` (${g.join(', ')})` : ''}, ${c.overlayKeys.kept} unchanged`);
+  }
+  if (c.overlayKeys?.stale.length) lines.push(`  kept WireGuard keys of ${c.overlayKeys.stale.length} hosts on no overlay: ${c.overlayKeys.stale.join(', ')}`);
   if (c.secretsOrphaned.length) lines.push(`  kept ${c.secretsOrphaned.length} secrets no longer in passwords.yml: ${c.secretsOrphaned.join(', ')}`);
   return lines;
 }

@@ -12,6 +12,7 @@ import { publicDnsVars } from './public-dns.js';
 import { endpointServerNames, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
+import { hostOverlays, overlayFirewallSets, overlayPeers } from './overlay.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -187,6 +188,7 @@ function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6: strin
     all_hosts: addressSet(ctx.model.hosts),
     frontends: addressSet(byName(ctx.schedule.assignments['frontend'] ?? [])),
     scrapers: addressSet(byName(ctx.schedule.assignments['prometheus'] ?? [])),
+    ...overlayFirewallSets(ctx),
   };
 }
 
@@ -412,6 +414,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = firewallRules(ctx, h);
+  vars.float_overlays = hostOverlays(ctx, h);
   return vars;
 }
 
@@ -438,6 +441,7 @@ function globalVars(ctx: Context): Vars {
     float_global_dns_map: globalDnsMap(ctx),
     float_http_endpoints_by_port: httpEndpointsByPort(ctx),
     float_firewall_sets: firewallSets(ctx),
+    float_overlay_peers: overlayPeers(ctx),
     // Lists that would repeat every service on every host are computed by Ansible
     // from the globals above.
     float_disabled_services:

@@ -6,7 +6,12 @@ import { z } from 'zod';
 const netOverlay = z.looseObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'overlay names are alphanumerics, dashes, underscores' }),
   network: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(655),
+  /** UDP port of the WireGuard mesh; default 51820 + the overlay's index (src/config/overlay.ts). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Hosts in these groups are members and get an address from `float overlay assign`. */
+  groups: z.array(z.string().min(1)).optional(),
+  /** Seconds between keepalives to each peer (WireGuard's PersistentKeepalive); unset: none. */
+  persistent_keepalive: z.number().int().min(1).max(65535).optional(),
 });
 
 export const admin = z.looseObject({
