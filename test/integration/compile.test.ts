@@ -389,6 +389,8 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       all_hosts: { v4: ['10.10.0.10', '10.10.0.11', '10.10.0.12', '172.16.0.10', '172.16.0.11'], v6: [] },
       frontends: { v4: ['10.10.0.10', '172.16.0.10'], v6: [] },
       scrapers: { v4: ['10.10.0.10', '172.16.0.10'], v6: [] },
+      // The members' own addresses (WireGuard endpoints), by overlay.
+      overlay_vpn0_members: { v4: ['10.10.0.10', '10.10.0.11', '203.0.113.10'], v6: [] },
     });
   });
 
@@ -495,7 +497,7 @@ describe('the float compile command', () => {
     const dir = writeTree(THREE_HOSTS);
     const out = join(dir, 'elsewhere');
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', out]);
-    // Only the warnings about attributes no role acts on yet (net_overlays, monitoring_endpoints).
+    // Only the warnings about attributes no role acts on yet (monitoring_endpoints).
     expect(p.stderr.split('\n').filter((l) => l && !l.endsWith(' [F2030]'))).toEqual([]);
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(new RegExp(`^compiled 6 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));

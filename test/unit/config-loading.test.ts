@@ -4,6 +4,7 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Model } from '../../src/config/load.js';
+import { overlayPort } from '../../src/config/overlay.js';
 import { VaultValue } from '../../src/config/yaml-values.js';
 import { diagnose } from '../helpers/diagnose.js';
 import { REPO_ROOT, baseTree, writeTree } from '../helpers/tree.js';
@@ -254,9 +255,9 @@ describe('global variables', () => {
     expect(model({ 'group_vars/all.yml': 'domain: d\ndomain_public: [p]\ntesting: false\n' }).globals.testing).toBe(false);
   });
 
-  it('net_overlays port defaults to 655', () => {
-    const m = model({ 'group_vars/all.yml': 'domain: d\ndomain_public: [p]\nnet_overlays:\n  - {name: vpn0, network: 10.9.0.0/24}\n' });
-    expect(m.globals.net_overlays).toEqual([{ name: 'vpn0', network: '10.9.0.0/24', port: 655 }]);
+  it('net_overlays port defaults to 51820 + the overlay index (WireGuard), unless written', () => {
+    const m = model({ 'group_vars/all.yml': 'domain: d\ndomain_public: [p]\nnet_overlays:\n  - {name: vpn0, network: 10.9.0.0/24}\n  - {name: vpn1, network: 10.8.0.0/24}\n  - {name: vpn2, network: 10.7.0.0/24, port: 655}\n' });
+    expect(m.globals.net_overlays.map((o, i) => overlayPort(o, i))).toEqual([51820, 51821, 655]);
   });
 
   it('reference globals are type-checked where written', () => {

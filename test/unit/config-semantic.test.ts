@@ -236,11 +236,11 @@ describe('attributes no role acts on yet (F2030, F2031)', () => {
     expect(d[3].message).toMatch(/^'monitoring_endpoints' of service 'a' is accepted but not acted on: only the firewall opens these ports; .* \(and 1 more use\)$/);
   });
 
-  it('an empty list, or an attribute not written, is no warning; net_overlays is', () => {
+  it('an empty list, or an attribute not written, is no warning; acme_private_key is; net_overlays (the WireGuard mesh) is not', () => {
     expect(diagnose({ 'services.yml': 'a:\n  datasets: []\n  volumes: []\n' })).toEqual([]);
-    const d = diagnose({ 'group_vars/all.yml': 'domain: i.example.com\ndomain_public: [example.com]\nnet_overlays: [{name: vpn0, network: 192.168.0.0/24}]\n' });
+    const d = diagnose({ 'group_vars/all.yml': 'domain: i.example.com\ndomain_public: [example.com]\nacme_private_key: k\nnet_overlays: [{name: vpn0, network: 192.168.0.0/24}]\n' });
     expect(d.map((x) => x.at)).toEqual(['group_vars/all.yml:3:1 F2030']);
-    expect(d[0].message).toContain('tinc');
+    expect(d[0].message).toContain('certbot');
   });
 
   it('enable_sso_proxy: true is an error (an admin-only endpoint must not be served to everyone); false is fine', () => {
