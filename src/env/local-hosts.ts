@@ -241,6 +241,26 @@ async function natPresent(name: string, network: string, bridge: string): Promis
   return (await run('iptables', natArgs('-C', name, network, bridge), { allowFail: true })).code === 0;
 }
 
+/**
+ * The guests share this machine's root user (no user namespace), so every guest's
+ * systemd, journald, udev and wireguard-go (its control socket) take inotify
+ * instances from root's one machine-wide budget, 128 on Debian: a few booted
+ * environments exhaust it, and then `wireguard-go` fails with "too many open
+ * files". Raised to 1024 when lower, and left so (a higher limit harms nothing).
+ */
+const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
+const INOTIFY_MIN = 1024;
+function raiseInotifyInstances(log: Log): void {
+  try {
+    const now = Number(readFileSync(INOTIFY_INSTANCES, 'utf8').trim());
+    if (now >= INOTIFY_MIN) return;
+    writeFileSync(INOTIFY_INSTANCES, `${INOTIFY_MIN}\n`);
+    log(`raised fs.inotify.max_user_instances from ${now} to ${INOTIFY_MIN} (every local host takes some)`);
+  } catch (err) {
+    log(`cannot raise fs.inotify.max_user_instances: ${(err as Error).message}`);
+  }
+}
+
 async function setupNetwork(spec: EnvSpec, net: Cidr, state: EnvState, log: Log): Promise<void> {
   const kind = await linkKind(spec.bridge);
   if (kind === undefined) {
@@ -257,6 +277,7 @@ async function setupNetwork(spec: EnvSpec, net: Cidr, state: EnvState, log: Log)
     mkdirSync(dirname(IP_FORWARD_MARK), { recursive: true });
     writeFileSync(IP_FORWARD_MARK, `set by float env ${spec.name} at ${new Date().toISOString()}\n`);
   }
+  raiseInotifyInstances(log);
   const network = formatCidr(net);
   if (!(await natPresent(spec.name, network, spec.bridge))) await run('iptables', natArgs('-A', spec.name, network, spec.bridge));
   state.network = spec.network;
