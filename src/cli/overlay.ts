@@ -63,7 +63,8 @@ interface StatusRow {
 /** The ssh command line for a host, from its Ansible connection variables (literal values only). */
 function sshArgs(model: Model, host: string, configDir: string, command: string): string[] {
   const h = model.hosts.find((x) => x.name === host)!;
-  const vars: Record<string, unknown> = { ...(model.groupVars.all ?? {}) };
+  // Group `all`'s variables are the globals (hosts.yml group_vars.all included).
+  const vars: Record<string, unknown> = { ...(model.globals as Record<string, unknown>) };
   for (const g of h.groups) Object.assign(vars, model.groupVars[g] ?? {});
   Object.assign(vars, h.vars);
   const lit = (k: string): string | undefined => {

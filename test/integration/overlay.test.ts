@@ -4,7 +4,7 @@
 // by `wg pubkey`; both published to the inventory; a host that leaves is no longer
 // published, its keys kept and reported; a public key without its private key is
 // refused. The firewall ruleset with an overlay is checked by the real nft.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -123,9 +123,75 @@ describe.skipIf(!isRoot || !has('nft'))('the firewall with an overlay (nft -c)',
     expect(text).toContain('ip saddr @overlay_vpn-0_members_v4 udp dport 51820 accept');
     expect(text).toContain('iifname != "vpn-0" ip saddr 10.250.0.0/24 drop');
     expect(text).toContain('iifname != "v6" ip6 saddr fd00::/64 drop');
+    expect(text).toContain('iifname != "vpn-0" ip daddr 10.250.0.0/24 drop');
     expect(text).toContain('iifname != "vpn-0" ip saddr @overlay_vpn-0_members_v4 meta l4proto { tcp, udp } th dport { 9470 } drop');
     const r = spawnSync('nft', ['-c', '-f', main], { encoding: 'utf8' });
     expect(r.status, r.stderr + text).toBe(0);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an overlay, loaded in network namespaces of the test', () => {
+  const sh = (ns: string, cmd: string) => spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { encoding: 'utf8' });
+  it("members reach services and the overlay's addresses only through the overlay's interface; others as before", () => {
+    const dir = writeTree({});
+    const main = join(dir, 'nftables.conf');
+    const host = `float-ovl-h-${process.pid}`;
+    const peer = `float-ovl-p-${process.pid}`;
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      for (const ns of [host, peer]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+      // peer: 192.0.2.1 (a member's own address) and 192.0.2.3 (a non-member) on one veth; host: 192.0.2.2,
+      // and its overlay address 10.250.0.2 on an interface named like the overlay (a veth: no dummy module here).
+      const setup = [
+        `ip link add ovl-p netns ${peer} type veth peer name ovl-h netns ${host}`,
+        `ip -n ${peer} addr add 192.0.2.1/24 dev ovl-p`,
+        `ip -n ${peer} addr add 192.0.2.3/24 dev ovl-p`,
+        `ip -n ${peer} link set ovl-p up`,
+        `ip -n ${peer} link set lo up`,
+        `ip -n ${peer} route add 10.250.0.0/24 via 192.0.2.2`,
+        `ip -n ${host} addr add 192.0.2.2/24 dev ovl-h`,
+        `ip -n ${host} link set ovl-h up`,
+        `ip -n ${host} link set lo up`,
+        `ip -n ${host} link add vpn0 type veth peer name vpn0-end`,
+        `ip -n ${host} addr add 10.250.0.2/24 dev vpn0`,
+        `ip -n ${host} link set vpn0 up`,
+      ];
+      for (const c of setup) expect(spawnSync('sh', ['-c', c], { encoding: 'utf8' }).status, c).toBe(0);
+      renderRoleTemplates(
+        'float-base-firewall',
+        dir,
+        {
+          float_firewall_main: main,
+          float_firewall_dropin_dir: join(dir, 'd'),
+          float_firewall_egress: [],
+          float_firewall_internal_v4: ['127.0.0.0/8'],
+          float_firewall_internal_v6: [],
+          float_firewall_sets: {
+            all_hosts: { v4: ['10.250.0.1', '192.0.2.1', '192.0.2.3'], v6: [] },
+            overlay_vpn0_members: { v4: ['192.0.2.1', '192.0.2.2'], v6: [] },
+          },
+          float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
+          float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
+        },
+        [{ src: 'nftables.conf.j2', dest: main }],
+      );
+      spawnSync('mkdir', ['-p', join(dir, 'd')]);
+      const load = sh(host, `nft -f ${main}`);
+      expect(load.status, load.stderr).toBe(0);
+      server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
+      const get = (from: string, url: string) => sh(peer, `for i in 1 2 3 4 5; do c=$(curl -s -m 2 --interface ${from} -o /dev/null -w '%{http_code}' ${url}); [ "$c" = 200 ] && break; sleep 1; done; echo $c`).stdout.trim();
+      // A non-member reaches the port on the host's own address (positive control) ...
+      expect(get('192.0.2.3', 'http://192.0.2.2:9470/')).toBe('200');
+      // ... a member does not: its traffic must come through the overlay.
+      expect(get('192.0.2.1', 'http://192.0.2.2:9470/')).not.toBe('200');
+      // The overlay's addresses answer nothing that does not arrive on the overlay's interface,
+      // even to a non-member that routes them through the host's own address.
+      expect(get('192.0.2.3', 'http://10.250.0.2:9470/')).not.toBe('200');
+    } finally {
+      server?.kill();
+      for (const ns of [host, peer]) spawnSync('ip', ['netns', 'delete', ns]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
