@@ -430,6 +430,7 @@ export function loadConfig(configPath: string, opts: LoadOptions = {}): LoadResu
     credentials_dir: resolveFrom(absConfig, cfg.credentials_dir),
     vault_password_file: cfg.vault_password_file ? resolveFrom(absConfig, cfg.vault_password_file) : undefined,
     roles_path: cfg.roles_path ? resolveFrom(absConfig, cfg.roles_path) : undefined,
+    prometheus_rules_dir: cfg.prometheus_rules_dir ? resolveFrom(absConfig, cfg.prometheus_rules_dir) : undefined,
   };
 
   const services = loadServices(config.services_file, diags, locate(configSource, ['services_file']));

@@ -22,7 +22,8 @@ export interface Unimplemented {
   errorWhenTrue?: boolean;
 }
 
-const MONITORING = 'float runs no monitoring stack (prometheus, alertmanager, blackbox prober) yet';
+const MONITORING_LTS = "float's monitoring has no long-term storage (prometheus-lts, Thanos) yet";
+const MONITORING_EXTRA = 'float-infra-prometheus scrapes and probes only what the configuration describes, not extra or federated targets, yet';
 const SSO = 'float runs no single sign-on service yet';
 const LOGS = 'float runs no log collection yet';
 const BACKUPS = 'float runs no backup agent yet';
@@ -32,8 +33,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
   { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
-  { kind: 'service', attribute: 'monitoring_endpoints', missing: `only the firewall opens these ports; ${MONITORING}` },
-  { kind: 'service', attribute: 'prober_alert_timeout', missing: MONITORING },
   // Public endpoints
   { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
   // Global variables
@@ -44,23 +43,11 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'sso_allowed_exchanges', missing: SSO },
   { kind: 'global', attribute: 'enable_elasticsearch', missing: LOGS },
   { kind: 'global', attribute: 'es_log_keep_days', missing: LOGS },
-  { kind: 'global', attribute: 'alert_runbook_fmt', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_tsdb_retention', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_lts_tsdb_retention', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_scrape_interval', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_lts_scrape_interval', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_probe_scrape_interval', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_external_targets', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_federated_targets', missing: MONITORING },
-  { kind: 'global', attribute: 'prometheus_additional_blackbox_probers', missing: MONITORING },
-  { kind: 'global', attribute: 'alert_webhook_receivers', missing: MONITORING },
-  { kind: 'global', attribute: 'alert_email', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_from', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_smarthost', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_require_tls', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_auth_username', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_auth_password', missing: MONITORING },
-  { kind: 'global', attribute: 'alertmanager_smtp_hello', missing: MONITORING },
+  { kind: 'global', attribute: 'prometheus_lts_tsdb_retention', missing: MONITORING_LTS },
+  { kind: 'global', attribute: 'prometheus_lts_scrape_interval', missing: MONITORING_LTS },
+  { kind: 'global', attribute: 'prometheus_external_targets', missing: MONITORING_EXTRA },
+  { kind: 'global', attribute: 'prometheus_federated_targets', missing: MONITORING_EXTRA },
+  { kind: 'global', attribute: 'prometheus_additional_blackbox_probers', missing: MONITORING_EXTRA },
   { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
   { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
   { kind: 'global', attribute: 'backup_repository_uri', missing: BACKUPS },

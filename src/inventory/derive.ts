@@ -13,6 +13,7 @@ import { endpointServerNames, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
 import { hostOverlays, overlayFirewallSets, overlayPeers } from './overlay.js';
+import { monitoringFirewallRules, monitoringGroupVars } from './monitoring.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -413,7 +414,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   // address is the host's ip_<net>, the network in net_overlays).
   vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
-  vars.float_host_firewall = firewallRules(ctx, h);
+  vars.float_host_firewall = [...firewallRules(ctx, h), ...monitoringFirewallRules(ctx, h)];
   vars.float_overlays = hostOverlays(ctx, h);
   return vars;
 }
@@ -480,6 +481,7 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
   };
   for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars: clear(g, vars) };
   groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx), float_public_dns: publicDnsVars(ctx) };
+  for (const [g, files] of Object.entries(monitoringGroupVars(ctx))) groupVars[g] = { ...(groupVars[g] ?? {}), ...files };
   viewKeys.forEach((k, i) => {
     groupVars[viewGroupName(i)] = { float_dns: { float_host_dns_map: dnsMap(ctx, k ? k.split(',') : []) } };
   });

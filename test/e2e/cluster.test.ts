@@ -13,9 +13,10 @@ import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
 import { join } from 'node:path';
 import { overlaySuite } from './cluster/overlay.js';
+import { monitoring } from './cluster/monitoring.js';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [overlaySuite];
+const SUITES: ClusterSuite[] = [overlaySuite, monitoring];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -256,8 +256,15 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
   });
 
   it('lists Ansible computes: disabled services and systemd units', () => {
-    expect(templated.fe1.float_disabled_services).toEqual(['backend', 'db', 'web-app']);
-    expect(templated.fe1.float_disabled_systemd_units).toEqual(['backend-agent.service', 'postgresql.service', 'web-app-http.service']);
+    // alertmanager and prober: float's built-in monitoring services, on the backends.
+    expect(templated.fe1.float_disabled_services).toEqual(['alertmanager', 'backend', 'db', 'prober', 'web-app']);
+    expect(templated.fe1.float_disabled_systemd_units).toEqual([
+      'backend-agent.service',
+      'postgresql.service',
+      'prometheus-alertmanager.service',
+      'prometheus-blackbox-exporter.service',
+      'web-app-http.service',
+    ]);
     expect(templated[webHost].float_disabled_services).toEqual(expect.arrayContaining(['frontend', 'prometheus']));
     expect(templated[otherBe].float_disabled_systemd_units).toContain('web-app-http.service');
     expect(templated[otherBe].float_disabled_systemd_units).not.toContain('postgresql.service');
@@ -335,7 +342,7 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       enable_server: false,
       client_names: [`${webHost}.internal.example.com`, webHost],
     });
-    expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['acme', 'frontend', 'host']);
+    expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['acme', 'frontend', 'prometheus', 'host']);
   });
 
   it('frontend variables: upstreams, endpoints, horizontal, TCP, other, only on the frontend group', () => {
@@ -384,6 +391,11 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       // The ACME export (public certificates with their keys) answers the frontends only.
       { port: 5005, protocols: ['tcp'], service: 'acme', reason: 'frontends_only', sources: 'frontends' },
       { port: 5004, protocols: ['tcp'], service: 'acme', reason: 'public_endpoint', sources: 'frontends' },
+      // Prometheus itself (here on fe1), node-exporter, and the frontend's nginx and haproxy metrics: to the prometheus hosts.
+      { port: 9090, protocols: ['tcp'], service: 'prometheus', reason: 'monitoring', sources: 'scrapers' },
+      { port: 9100, protocols: ['tcp'], service: 'node-exporter', reason: 'monitoring', sources: 'scrapers' },
+      { port: 9113, protocols: ['tcp'], service: 'frontend', reason: 'monitoring', sources: 'scrapers' },
+      { port: 8405, protocols: ['tcp'], service: 'frontend', reason: 'monitoring', sources: 'scrapers' },
     ]);
     expect(hv.be1.float_firewall_sets).toEqual({
       all_hosts: { v4: ['10.10.0.10', '10.10.0.11', '10.10.0.12', '172.16.0.10', '172.16.0.11'], v6: [] },
@@ -434,7 +446,7 @@ describe('the reference examples, checked with Ansible', () => {
     expect(Object.keys(h.float_http_endpoints as object)).toEqual(['ok.example.com']);
     expect((h.float_http_endpoints as Record<string, object>)['ok.example.com']).toHaveProperty('/');
     expect((h.float_host_dns_map as Record<string, string[]>)['host1.ok']).toEqual(['1.2.3.4']);
-    expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service !== 'acme')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
+    expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service === 'ok')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
     expect(templated.host1.float_disabled_services).toEqual([]);
   });
 
@@ -445,7 +457,8 @@ describe('the reference examples, checked with Ansible', () => {
     expect(hv.host2.float_enable_videoconf).toBe(true);
     expect(hv.host1.float_enable_videoconf).toBe(false);
     expect(hv.host1.float_enable_http_frontend).toBe(false);
-    expect(hv.host2.float_host_firewall).toEqual([]);
+    // Only float's monitoring opens ports there (node-exporter, to the prometheus hosts).
+    expect((hv.host2.float_host_firewall as Array<{ service: string }>).filter((r) => r.service === 'videoconf')).toEqual([]);
     expect(templated.host1.float_disabled_services).toEqual(['videoconf']);
     expect(templated.host1.float_disabled_systemd_units).toEqual(['videoconf-http.service']);
     expect((hv.host1.float_host_dns_map as Record<string, string[]>).videoconf).toEqual(['2.3.4.5']);
@@ -472,8 +485,9 @@ describe('the reference examples, checked with Ansible', () => {
     const on = r.plan.schedule.assignments.myservice;
     const off = r.plan.model.hosts.map((h) => h.name).filter((h) => !on.includes(h));
     expect(on).toHaveLength(2);
-    for (const h of off) expect(templated[h].float_disabled_systemd_units).toEqual(['myservice.service']);
-    for (const h of on) expect(templated[h].float_disabled_systemd_units).toEqual([]);
+    const own = (h: string) => (templated[h].float_disabled_systemd_units as string[]).filter((u) => u.startsWith('myservice'));
+    for (const h of off) expect(own(h)).toEqual(['myservice.service']);
+    for (const h of on) expect(own(h)).toEqual([]);
     const cred = (inv._meta.hostvars[on[0]].float_host_service_credentials as Array<Record<string, unknown>>).find((c) => c.name === 'myservice');
     expect(cred).toMatchObject({ enable_client: false, enable_server: true });
   });
@@ -497,10 +511,10 @@ describe('the float compile command', () => {
     const dir = writeTree(THREE_HOSTS);
     const out = join(dir, 'elsewhere');
     const p = run(['compile', '--config', join(dir, 'config.yml'), '--out', out]);
-    // Only the warnings about attributes no role acts on yet (monitoring_endpoints).
+    // Only the warnings about attributes no role acts on yet, if any.
     expect(p.stderr.split('\n').filter((l) => l && !l.endsWith(' [F2030]'))).toEqual([]);
     expect(p.status).toBe(0);
-    expect(p.stdout).toMatch(new RegExp(`^compiled 6 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
+    expect(p.stdout).toMatch(new RegExp(`^compiled 8 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
     expect(Object.keys(ansibleInventory(out)._meta.hostvars).sort()).toEqual(['be1', 'be2', 'fe1']);
   });
 

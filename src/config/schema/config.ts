@@ -39,6 +39,8 @@ export const configFile = z.strictObject({
   rollback_protection: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Extra Ansible roles path (create-env --roles-path). */
   roles_path: z.string().optional(),
+  /** Operator alerting/recording rule files (*.yml) for Prometheus, relative to config.yml. */
+  prometheus_rules_dir: z.string().optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFile>;

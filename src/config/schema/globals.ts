@@ -68,6 +68,12 @@ const referenceGlobals = {
   prometheus_federated_targets: z.array(z.unknown()).optional(),
   prometheus_additional_blackbox_probers: z.array(named).optional(),
   alert_webhook_receivers: z.array(named.extend({ url: z.string().min(1), send_resolved: z.boolean().optional() })).optional(),
+  // Monitoring, beyond the reference (float-infra-prometheus, float-infra-alertmanager)
+  prometheus_evaluation_interval: z.string().optional(),
+  prometheus_alert_for: z.string().optional(),
+  alertmanager_group_wait: z.string().optional(),
+  alertmanager_group_interval: z.string().optional(),
+  alertmanager_repeat_interval: z.string().optional(),
   // Third-party services
   acme_private_key: z.string().optional(),
   docker_registry_url: z.string().optional(),
