@@ -25,12 +25,11 @@ export interface Unimplemented {
 const MONITORING = 'float runs no monitoring stack (prometheus, alertmanager, blackbox prober) yet';
 const SSO = 'float runs no single sign-on service yet';
 const LOGS = 'float runs no log collection yet';
-const BACKUPS = 'float runs no backup agent yet';
+const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
 /** The one list: attribute -> what is missing. */
 const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
-  { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
   { kind: 'service', attribute: 'monitoring_endpoints', missing: `only the firewall opens these ports; ${MONITORING}` },
   { kind: 'service', attribute: 'prober_alert_timeout', missing: MONITORING },
@@ -64,8 +63,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'alertmanager_smtp_hello', missing: MONITORING },
   { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
   { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
-  { kind: 'global', attribute: 'backup_repository_uri', missing: BACKUPS },
-  { kind: 'global', attribute: 'backup_repository_restic_password', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_config', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_credentials', missing: BACKUPS },
 ];

@@ -10,6 +10,7 @@ import { syncSecretsFile } from './secrets.js';
 import { checkSshCaFiles, ensureSshCa, sshCaPaths } from './ssh-ca.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
+import { ensureBackupSshKey, needsBackupSshKey } from './backup-ssh-key.js';
 
 export interface CredentialsReport {
   secretsGenerated: string[];
@@ -45,6 +46,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   const secrets = await syncSecretsFile(secretsPath(model), model.passwords, codec);
   const certs = await ensureCertificates(dir, certRequests(inv), codec, now);
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
+  if (needsBackupSshKey(model.globals.backup_repository_uri)) ensureBackupSshKey(dir, codec);
   return {
     secretsGenerated: secrets.generated,
     secretsOrphaned: secrets.orphaned,

@@ -12,6 +12,7 @@ import { publicDnsVars } from './public-dns.js';
 import { endpointServerNames, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
+import { backupGlobalVars, backupHostVars } from './backups.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -412,6 +413,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = firewallRules(ctx, h);
+  Object.assign(vars, backupHostVars(ctx, h));
   return vars;
 }
 
@@ -438,6 +440,7 @@ function globalVars(ctx: Context): Vars {
     float_global_dns_map: globalDnsMap(ctx),
     float_http_endpoints_by_port: httpEndpointsByPort(ctx),
     float_firewall_sets: firewallSets(ctx),
+    ...backupGlobalVars(ctx),
     // Lists that would repeat every service on every host are computed by Ansible
     // from the globals above.
     float_disabled_services:
