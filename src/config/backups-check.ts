@@ -30,7 +30,7 @@ export function checkBackups(model: Model): Diagnostic[] {
         paths.set(d.path, d.name);
       }
       if (d.path === undefined && d.backup_command === undefined) err('F2120', `${what} has neither 'path' nor 'backup_command': say what to back up`, pos(), d.name);
-      if (d.backup_command !== undefined && d.restore_command === undefined)
+      if (d.backup_command !== undefined && d.restore_command === undefined && d.path === undefined)
         err('F2120', `${what} has 'backup_command' but no 'restore_command': float restores datasets when a service moves, and needs the command that loads the stream back`, pos('backup_command'), d.name);
       if (d.restore_command !== undefined && d.backup_command === undefined) err('F2120', `${what} has 'restore_command' without 'backup_command'`, pos('restore_command'), d.name);
       const problem = scheduleProblem(d.schedule);
