@@ -24,14 +24,17 @@ const OLDER = Array.from({ length: 22 }, (_, i) => {
 }).filter((s) => s < '2026-11-16');
 const TIMES = [...NEWEST, ...OLDER];
 
+/** The JSON document in a command's output (stdout and stderr together: other lines may surround it). */
 function json<T>(text: string): T {
-  // The last line that parses: the agent prints one JSON document.
   const lines = text.trim().split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    try {
-      return JSON.parse(lines.slice(i).join('\n')) as T;
-    } catch {
-      /* keep looking */
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*[[{]/.test(lines[i])) continue;
+    for (let j = lines.length; j > i; j--) {
+      try {
+        return JSON.parse(lines.slice(i, j).join('\n')) as T;
+      } catch {
+        /* keep looking */
+      }
     }
   }
   throw new Error(`no JSON in: ${text}`);
