@@ -7,6 +7,7 @@ import type { Diagnostic } from './config/diagnostics.js';
 import { hostKeysPath } from './credentials/pki-store.js';
 import { refreshCredentials, secretsInventoryFile, secretsPath, type CredentialsReport } from './credentials/index.js';
 import { makeVaultCodec } from './credentials/vault.js';
+import { backupSshKeyInventoryFile } from './credentials/backup-ssh-key.js';
 import { loadVaultPassword } from './credentials/vault-password.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
@@ -37,6 +38,8 @@ export async function prepare(configPath: string, opts: { out?: string; now?: Da
   const credentials = await refreshCredentials(p.model, inventory, codec, opts.now);
   const extraFiles = new Map<string, string>();
   if (existsSync(secretsPath(p.model))) extraFiles.set('group_vars/all/secrets.yml', secretsInventoryFile(p.model));
+  const backupKey = backupSshKeyInventoryFile(p.model.config.credentials_dir);
+  if (backupKey) extraFiles.set('group_vars/all/backup_ssh_key.yml', backupKey);
   // Each host's private keys, still vault-encrypted: Ansible decrypts vars files itself.
   for (const h of p.model.hosts) {
     const keys = hostKeysPath(p.model.config.credentials_dir, h.name);

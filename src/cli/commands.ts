@@ -101,4 +101,16 @@ export const COMMANDS: CommandSpec[] = [
     },
     load: () => import('./overlay.js'),
   },
+  {
+    name: 'backups',
+    summary: "list the datasets, their hosts and each one's latest snapshot",
+    examples: ['float backups', 'float backups --json --config env/config.yml'],
+    load: () => import('./backups.js'),
+  },
+  {
+    name: 'restore',
+    summary: 'restore a dataset from its backups on a host that runs it (SERVICE/DATASET)',
+    examples: ['float restore web/data', 'float restore web/data --snapshot 1a2b3c4d --host be1'],
+    load: () => import('./restore.js'),
+  },
 ];

@@ -8,6 +8,7 @@ import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
 import { checkUnimplemented } from './unimplemented.js';
+import { checkBackups } from './backups-check.js';
 import { svcPos } from './positions.js';
 import { monitoringChecks } from './monitoring.js';
 
@@ -428,6 +429,7 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkServiceHostNames(model),
     ...checkPublicEndpoints(model),
     ...checkDatasets(model),
+    ...checkBackups(model),
     ...checkAddresses(model),
     ...checkOverlays(model),
     ...checkBuiltinServices(model),

@@ -26,12 +26,11 @@ const MONITORING_LTS = "float's monitoring has no long-term storage (prometheus-
 const MONITORING_EXTRA = 'float-infra-prometheus scrapes and probes only what the configuration describes, not extra or federated targets, yet';
 const SSO = 'float runs no single sign-on service yet';
 const LOGS = 'float runs no log collection yet';
-const BACKUPS = 'float runs no backup agent yet';
+const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
 /** The one list: attribute -> what is missing. */
 const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
-  { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
   // Public endpoints
   { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
@@ -50,8 +49,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'prometheus_additional_blackbox_probers', missing: MONITORING_EXTRA },
   { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
   { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
-  { kind: 'global', attribute: 'backup_repository_uri', missing: BACKUPS },
-  { kind: 'global', attribute: 'backup_repository_restic_password', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_config', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_credentials', missing: BACKUPS },
 ];

@@ -11,6 +11,7 @@ import { checkSshCaFiles, ensureSshCa, sshCaPaths } from './ssh-ca.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 import { ensureWireguardKeys, overlayMembers, type WireguardReport } from './wireguard.js';
+import { ensureBackupSshKey, needsBackupSshKey } from './backup-ssh-key.js';
 
 export interface CredentialsReport {
   secretsGenerated: string[];
@@ -49,6 +50,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   const certs = await ensureCertificates(dir, certRequests(inv), codec, now);
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
   const overlayKeys = ensureWireguardKeys(dir, overlayMembers(model), codec);
+  if (needsBackupSshKey(model.globals.backup_repository_uri)) ensureBackupSshKey(dir, codec);
   return {
     secretsGenerated: secrets.generated,
     secretsOrphaned: secrets.orphaned,

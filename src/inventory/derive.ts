@@ -14,6 +14,7 @@ import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
 import { hostOverlays, overlayFirewallSets, overlayPeers } from './overlay.js';
 import { monitoringFirewallRules, monitoringGroupVars } from './monitoring.js';
+import { backupGlobalVars, backupHostVars } from './backups.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -416,6 +417,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = [...firewallRules(ctx, h), ...monitoringFirewallRules(ctx, h)];
   vars.float_overlays = hostOverlays(ctx, h);
+  Object.assign(vars, backupHostVars(ctx, h));
   return vars;
 }
 
@@ -443,6 +445,7 @@ function globalVars(ctx: Context): Vars {
     float_http_endpoints_by_port: httpEndpointsByPort(ctx),
     float_firewall_sets: firewallSets(ctx),
     float_overlay_peers: overlayPeers(ctx),
+    ...backupGlobalVars(ctx),
     // Lists that would repeat every service on every host are computed by Ansible
     // from the globals above.
     float_disabled_services:

@@ -14,9 +14,10 @@ import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, t
 import { join } from 'node:path';
 import { overlaySuite } from './cluster/overlay.js';
 import { monitoring } from './cluster/monitoring.js';
+import { backupsSuite } from './cluster/backups.js';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [overlaySuite, monitoring];
+const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -220,7 +220,7 @@ describe('semantic checks', () => {
   });
   it('dataset with both path and backup_command', () => {
     expect(
-      at({ 'services.yml': 'a:\n  datasets:\n    - name: d\n      path: /x\n      backup_command: dump\n' }),
+      at({ 'services.yml': 'a:\n  datasets:\n    - name: d\n      path: /x\n      backup_command: dump\n' }).filter((d) => !d.endsWith('F2122')),
     ).toEqual(['services.yml:5:23 F2007']);
   });
   it('overlay addresses: unknown overlay, outside its CIDR, duplicate', () => {

@@ -2,6 +2,7 @@
 // Known variables are typed; everything else is an Ansible variable and passes through.
 import { Validator } from 'ip-num';
 import { z } from 'zod';
+import { backupRetention } from './backup-retention.js';
 
 const netOverlay = z.looseObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'overlay names are alphanumerics, dashes, underscores' }),
@@ -97,6 +98,7 @@ const referenceGlobals = {
   alertmanager_smtp_hello: z.string().optional(),
   backup_repository_uri: z.string().optional(),
   backup_repository_restic_password: z.string().optional(),
+  backup_retention: backupRetention.optional(),
   backup_litestream_config: z.record(z.string(), z.unknown()).optional(),
   backup_litestream_credentials: z.record(z.string(), z.string()).optional(),
 };

@@ -1,6 +1,7 @@
 // The service schema (services.yml), one zod object per concept. Attribute names
 // and defaults follow the reference; unknown attributes are errors (strict objects).
 import { z } from 'zod';
+import { backupRetention } from './backup-retention.js';
 
 /** Service, container and credential names: alphanumerics and dashes. */
 export const NAME_RE = /^[A-Za-z0-9-]+$/;
@@ -108,6 +109,8 @@ export const dataset = z.strictObject({
   owner: z.string().optional(),
   group: z.string().optional(),
   mode: z.union([z.string(), z.number()]).optional(),
+  /** Replaces the global backup_retention for this dataset. */
+  backup_retention: backupRetention.optional(),
 });
 
 export const volume = z.strictObject({
