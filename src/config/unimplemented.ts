@@ -24,7 +24,7 @@ export interface Unimplemented {
 
 const MONITORING = 'float runs no monitoring stack (prometheus, alertmanager, blackbox prober) yet';
 const SSO = 'float runs no single sign-on service yet';
-const LOGS = 'float runs no log collection yet';
+const LOGS = 'float collects logs with rsyslog into files on the log-collector hosts; no Elasticsearch runs';
 const BACKUPS = 'float runs no backup agent yet';
 
 /** The one list: attribute -> what is missing. */
@@ -44,7 +44,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'sso_extra_allowed_services', missing: SSO },
   { kind: 'global', attribute: 'sso_allowed_exchanges', missing: SSO },
   { kind: 'global', attribute: 'enable_elasticsearch', missing: LOGS },
-  { kind: 'global', attribute: 'es_log_keep_days', missing: LOGS },
   { kind: 'global', attribute: 'alert_runbook_fmt', missing: MONITORING },
   { kind: 'global', attribute: 'prometheus_tsdb_retention', missing: MONITORING },
   { kind: 'global', attribute: 'prometheus_lts_tsdb_retention', missing: MONITORING },

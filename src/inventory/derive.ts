@@ -12,6 +12,8 @@ import { publicDnsVars } from './public-dns.js';
 import { endpointServerNames, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
+import { logClientCredential, logGlobals, logUnits } from './logs.js';
+import { LOG_COLLECTOR_PORT, LOG_COLLECTOR_SERVICE } from '../config/logs.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -157,6 +159,8 @@ function hostCredentials(ctx: Context, h: Host): HostCredential[] {
     server_names: [],
     server_ips: [],
   });
+  const logClient = logClientCredential(ctx, h);
+  if (logClient) out.push(logClient);
   return out;
 }
 
@@ -207,6 +211,8 @@ function firewallRules(ctx: Context, h: Host): FirewallRule[] {
   for (const s of ctx.servicesOnHost.get(h.name)!) {
     for (const p of s.ports) {
       if (FRONTEND_ONLY_PORTS[s.name]?.includes(p)) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'frontends_only', sources: 'frontends' });
+      // syslog over TLS is TCP only (and the collector accepts only the fleet's certificates).
+      else if (s.name === LOG_COLLECTOR_SERVICE && p === LOG_COLLECTOR_PORT) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
       else rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
     }
     const endpointPorts = new Set([
@@ -412,6 +418,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = firewallRules(ctx, h);
+  vars.float_log_units = logUnits(ctx, h);
   return vars;
 }
 
@@ -473,6 +480,7 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
       float_passwords: model.passwords,
     },
     float: globalVars(ctx),
+    logs: logGlobals(ctx),
   };
   for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars: clear(g, vars) };
   groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx), float_public_dns: publicDnsVars(ctx) };
