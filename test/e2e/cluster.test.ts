@@ -12,9 +12,10 @@ import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eS
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
 import { join } from 'node:path';
+import { logsSuite } from './cluster/logs.js';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [];
+const SUITES: ClusterSuite[] = [logsSuite];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
