@@ -79,7 +79,7 @@ export function logGlobals(ctx: Context): Vars {
 export function logUnits(ctx: Context, h: Host): Record<string, { service: string; container: string }> {
   const out: Record<string, { service: string; container: string }> = {};
   for (const s of ctx.servicesOnHost.get(h.name)!) {
-    for (const u of s.systemd_services) out[u.endsWith('.service') ? u : `${u}.service`] = { service: s.name, container: '' };
+    for (const u of s.systemd_services) out[u] = { service: s.name, container: '' };
     for (const c of s.containers) {
       out[containerUnit(s.name, c.name)] = { service: s.name, container: c.name };
       out[containerTag(s.name, c.name)] = { service: s.name, container: c.name };
