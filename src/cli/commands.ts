@@ -52,6 +52,12 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./run.js'),
   },
   {
+    name: 'logs',
+    summary: 'search the central logs on the log collector over SSH (--host, --service, --since, --follow, --json)',
+    examples: ['float logs --service myservice error', 'float logs --host host1 --since 10m', 'float logs --follow --json'],
+    load: () => import('./logs.js'),
+  },
+  {
     name: 'init-credentials',
     summary: 'create or update the CA, certificates, SSH CA and secrets in credentials_dir',
     examples: ['float init-credentials --config env/config.yml'],

@@ -11,6 +11,7 @@ import { checkUnimplemented } from './unimplemented.js';
 import { checkBackups } from './backups-check.js';
 import { svcPos } from './positions.js';
 import { monitoringChecks } from './monitoring.js';
+import { checkLogs } from './logs.js';
 
 
 function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
@@ -435,5 +436,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkBuiltinServices(model),
     ...checkUnimplemented(model),
     ...monitoringChecks(model),
+    ...checkLogs(model),
   ];
 }

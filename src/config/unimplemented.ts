@@ -25,7 +25,7 @@ export interface Unimplemented {
 const MONITORING_LTS = "float's monitoring has no long-term storage (prometheus-lts, Thanos) yet";
 const MONITORING_EXTRA = 'float-infra-prometheus scrapes and probes only what the configuration describes, not extra or federated targets, yet';
 const SSO = 'float runs no single sign-on service yet';
-const LOGS = 'float runs no log collection yet';
+const LOGS = 'float collects logs with rsyslog into files on the log-collector hosts; no Elasticsearch runs';
 const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
 /** The one list: attribute -> what is missing. */
@@ -41,7 +41,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'sso_extra_allowed_services', missing: SSO },
   { kind: 'global', attribute: 'sso_allowed_exchanges', missing: SSO },
   { kind: 'global', attribute: 'enable_elasticsearch', missing: LOGS },
-  { kind: 'global', attribute: 'es_log_keep_days', missing: LOGS },
   { kind: 'global', attribute: 'prometheus_lts_tsdb_retention', missing: MONITORING_LTS },
   { kind: 'global', attribute: 'prometheus_lts_scrape_interval', missing: MONITORING_LTS },
   { kind: 'global', attribute: 'prometheus_external_targets', missing: MONITORING_EXTRA },

@@ -15,6 +15,8 @@ import { dataString } from './yaml-emit.js';
 import { hostOverlays, overlayFirewallSets, overlayPeers } from './overlay.js';
 import { monitoringFirewallRules, monitoringGroupVars } from './monitoring.js';
 import { backupGlobalVars, backupHostVars } from './backups.js';
+import { logClientCredential, logGlobals, logUnits } from './logs.js';
+import { LOG_COLLECTOR_PORT, LOG_COLLECTOR_SERVICE } from '../config/logs.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -160,6 +162,8 @@ function hostCredentials(ctx: Context, h: Host): HostCredential[] {
     server_names: [],
     server_ips: [],
   });
+  const logClient = logClientCredential(ctx, h);
+  if (logClient) out.push(logClient);
   return out;
 }
 
@@ -211,6 +215,8 @@ function firewallRules(ctx: Context, h: Host): FirewallRule[] {
   for (const s of ctx.servicesOnHost.get(h.name)!) {
     for (const p of s.ports) {
       if (FRONTEND_ONLY_PORTS[s.name]?.includes(p)) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'frontends_only', sources: 'frontends' });
+      // syslog over TLS is TCP only (and the collector accepts only the fleet's certificates).
+      else if (s.name === LOG_COLLECTOR_SERVICE && p === LOG_COLLECTOR_PORT) rules.push({ port: p, protocols: ['tcp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
       else rules.push({ port: p, protocols: ['tcp', 'udp'], service: s.name, reason: 'ports', sources: 'all_hosts' });
     }
     const endpointPorts = new Set([
@@ -418,6 +424,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_firewall = [...firewallRules(ctx, h), ...monitoringFirewallRules(ctx, h)];
   vars.float_overlays = hostOverlays(ctx, h);
   Object.assign(vars, backupHostVars(ctx, h));
+  vars.float_log_units = logUnits(ctx, h);
   return vars;
 }
 
@@ -481,6 +488,7 @@ export function deriveInventory(model: Model, schedule: ScheduleResult): Invento
       float_passwords: model.passwords,
     },
     float: globalVars(ctx),
+    logs: logGlobals(ctx),
   };
   for (const [g, vars] of Object.entries(model.groupVars)) groupVars[g] = { ...(groupVars[g] ?? {}), vars: clear(g, vars) };
   groupVars.frontend = { ...(groupVars.frontend ?? {}), float_frontend: frontendVars(ctx), float_public_dns: publicDnsVars(ctx) };

@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { overlaySuite } from './cluster/overlay.js';
 import { monitoring } from './cluster/monitoring.js';
 import { backupsSuite } from './cluster/backups.js';
+import { logsSuite } from './cluster/logs.js';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite];
+const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite, logsSuite];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

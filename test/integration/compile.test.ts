@@ -191,7 +191,9 @@ function checkAgainstSchedule(r: Compiled, inv: AnsibleInventory, templated: Rec
         expect(got.server_ips).toEqual(expect.arrayContaining([...h.public_ips, ...Object.values(h.overlays), '127.0.0.1']));
       }
     }
-    expect(creds.filter((c) => c.service === '').map((c) => c.name)).toEqual(['host']);
+    // The host's own client credentials: `host`, and `log-client` when a log collector runs.
+    const hostCreds = (schedule.assignments['log-collector'] ?? []).length > 0 ? ['host', 'log-client'] : ['host'];
+    expect(creds.filter((c) => c.service === '').map((c) => c.name)).toEqual(hostCreds);
   }
 }
 
@@ -265,6 +267,8 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       'prometheus-blackbox-exporter.service',
       'web-app-http.service',
     ]);
+    expect(templated.fe1.float_disabled_services).toEqual(['backend', 'db', 'log-collector', 'web-app']);
+    expect(templated.fe1.float_disabled_systemd_units).toEqual(['backend-agent.service', 'postgresql.service', 'web-app-http.service']);
     expect(templated[webHost].float_disabled_services).toEqual(expect.arrayContaining(['frontend', 'prometheus']));
     expect(templated[otherBe].float_disabled_systemd_units).toContain('web-app-http.service');
     expect(templated[otherBe].float_disabled_systemd_units).not.toContain('postgresql.service');
@@ -343,6 +347,7 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       client_names: [`${webHost}.internal.example.com`, webHost],
     });
     expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['acme', 'frontend', 'prometheus', 'host']);
+    expect((hv.fe1.float_host_service_credentials as Array<{ name: string }>).map((c) => c.name)).toEqual(['acme', 'frontend', 'host', 'log-client']);
   });
 
   it('frontend variables: upstreams, endpoints, horizontal, TCP, other, only on the frontend group', () => {
@@ -447,6 +452,7 @@ describe('the reference examples, checked with Ansible', () => {
     expect((h.float_http_endpoints as Record<string, object>)['ok.example.com']).toHaveProperty('/');
     expect((h.float_host_dns_map as Record<string, string[]>)['host1.ok']).toEqual(['1.2.3.4']);
     expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service === 'ok')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
+    expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service !== 'acme' && r.service !== 'log-collector')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
     expect(templated.host1.float_disabled_services).toEqual([]);
   });
 
@@ -515,6 +521,7 @@ describe('the float compile command', () => {
     expect(p.stderr.split('\n').filter((l) => l && !l.endsWith(' [F2030]'))).toEqual([]);
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(new RegExp(`^compiled 8 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
+    expect(p.stdout).toMatch(new RegExp(`^compiled 7 services on 3 hosts into ${out} \\(\\d+ files, \\d+ ms\\)\\n$`));
     expect(Object.keys(ansibleInventory(out)._meta.hostvars).sort()).toEqual(['be1', 'be2', 'fe1']);
   });
 

@@ -122,12 +122,21 @@ describe('float init-credentials', () => {
       'be1/host/client/cert.pem',
       'be1/prober/client/cert.pem',
       'be1/prometheus/client/cert.pem',
+    // fe1: acme server (the built-in ACME service), frontend client, host client, log client;
+    // be1: web server+client, web-worker client, host client, log client, log-collector server.
+    expect(r.stdout).toContain('certificates: 10 issued, 0 unchanged');
+    expect(r.stdout).toContain('secrets: 2 generated (web_cookie_key, web_db_password)');
+    expect(certs().map((f) => relative(x509, f)).sort()).toEqual([
+      'be1/host/client/cert.pem',
+      'be1/log-client/client/cert.pem',
+      'be1/log-collector/server/cert.pem',
       'be1/web-worker/client/cert.pem',
       'be1/web/client/cert.pem',
       'be1/web/server/cert.pem',
       'fe1/acme/server/cert.pem',
       'fe1/frontend/client/cert.pem',
       'fe1/host/client/cert.pem',
+      'fe1/log-client/client/cert.pem',
     ]);
     expect(readFileSync(join(creds, 'ssh/key.pub'), 'utf8')).toMatch(/^ssh-ed25519 /);
     for (const f of [join(creds, 'secrets.yml'), join(creds, 'ssh/key'), join(x509, 'ca_private_key.pem'), join(x509, 'be1/private_keys.yml')]) {
@@ -201,6 +210,7 @@ describe('float init-credentials', () => {
     const r = float(['init-credentials', '--config', config], { pwFile: pw });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('certificates: 0 issued, 9 unchanged');
+    expect(r.stdout).toContain('certificates: 0 issued, 10 unchanged');
     expect(r.stdout).toContain('secrets: 0 generated');
     expect(snapshot(creds)).toEqual(before);
   });
@@ -214,6 +224,7 @@ describe('float init-credentials', () => {
     const r = float(['init-credentials', '--config', config], { pwFile: pw });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('certificates: 1 issued, 8 unchanged');
+    expect(r.stdout).toContain('certificates: 1 issued, 9 unchanged');
     expect(r.stdout).toContain('kept 1 secrets no longer in passwords.yml: web_cookie_key');
     expect(sh('ansible-vault', ['view', '--vault-password-file', pw, join(creds, 'secrets.yml')])).toBe(secretsBefore);
     expect(eku(join(x509, 'be1/web-worker/client/cert.pem'))).toBe('TLS Web Server Authentication, TLS Web Client Authentication');

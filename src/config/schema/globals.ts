@@ -122,6 +122,10 @@ export const globals = z.looseObject({
   ssh_allowed_from: z.array(cidr).optional(),
   nginx_top_level_domain_redirects: z.record(z.string(), z.string()).default({}),
   volumes_vg: z.string().default('vg0'),
+  /** Days the log collector keeps logs (float-infra-log-collector); es_log_keep_days is read when this is unset. */
+  log_keep_days: z.number().int().min(1).max(36500).optional(),
+  /** Also forward every collected log line to this syslog receiver: udp://, tcp:// or tls://HOST:PORT (src/config/logs.ts). */
+  log_forward_uri: z.string().optional(),
   ...referenceGlobals,
 });
 
