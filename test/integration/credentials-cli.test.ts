@@ -110,26 +110,20 @@ describe('float init-credentials', () => {
 
   it('creates the CA, the certificates, the SSH CA and the secrets', () => {
     const r = float(['init-credentials', '--config', config], { pwFile: pw });
-    // Only the warning that no role sets up the overlay network (F2030).
+    // Only warnings about attributes no role acts on yet (F2030), if any.
     expect(r.stderr.split('\n').filter((l) => l && !l.endsWith(' [F2030]'))).toEqual([]);
     expect(r.status).toBe(0);
-    // fe1: acme server (the built-in ACME service), frontend client, host client;
-    // be1: web server+client, web-worker client, host client, and the clients of the
-    // built-in prometheus and prober services (float's monitoring, on the backend).
-    expect(r.stdout).toContain('certificates: 9 issued, 0 unchanged');
-    expect(r.stdout).toContain('secrets: 2 generated (web_cookie_key, web_db_password)');
-    expect(certs().map((f) => relative(x509, f)).sort()).toEqual([
-      'be1/host/client/cert.pem',
-      'be1/prober/client/cert.pem',
-      'be1/prometheus/client/cert.pem',
     // fe1: acme server (the built-in ACME service), frontend client, host client, log client;
-    // be1: web server+client, web-worker client, host client, log client, log-collector server.
-    expect(r.stdout).toContain('certificates: 10 issued, 0 unchanged');
+    // be1: web server+client, web-worker client, host client, log client, log-collector server,
+    // and the clients of the built-in prometheus and prober services (float's monitoring).
+    expect(r.stdout).toContain('certificates: 12 issued, 0 unchanged');
     expect(r.stdout).toContain('secrets: 2 generated (web_cookie_key, web_db_password)');
     expect(certs().map((f) => relative(x509, f)).sort()).toEqual([
       'be1/host/client/cert.pem',
       'be1/log-client/client/cert.pem',
       'be1/log-collector/server/cert.pem',
+      'be1/prober/client/cert.pem',
+      'be1/prometheus/client/cert.pem',
       'be1/web-worker/client/cert.pem',
       'be1/web/client/cert.pem',
       'be1/web/server/cert.pem',
@@ -209,8 +203,7 @@ describe('float init-credentials', () => {
     const before = snapshot(creds);
     const r = float(['init-credentials', '--config', config], { pwFile: pw });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('certificates: 0 issued, 9 unchanged');
-    expect(r.stdout).toContain('certificates: 0 issued, 10 unchanged');
+    expect(r.stdout).toContain('certificates: 0 issued, 12 unchanged');
     expect(r.stdout).toContain('secrets: 0 generated');
     expect(snapshot(creds)).toEqual(before);
   });
@@ -223,8 +216,7 @@ describe('float init-credentials', () => {
     writeFileSync(join(root, 'services.yml'), services.replace('client_cert_mode: server', 'client_cert_mode: both'));
     const r = float(['init-credentials', '--config', config], { pwFile: pw });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('certificates: 1 issued, 8 unchanged');
-    expect(r.stdout).toContain('certificates: 1 issued, 9 unchanged');
+    expect(r.stdout).toContain('certificates: 1 issued, 11 unchanged');
     expect(r.stdout).toContain('kept 1 secrets no longer in passwords.yml: web_cookie_key');
     expect(sh('ansible-vault', ['view', '--vault-password-file', pw, join(creds, 'secrets.yml')])).toBe(secretsBefore);
     expect(eku(join(x509, 'be1/web-worker/client/cert.pem'))).toBe('TLS Web Server Authentication, TLS Web Client Authentication');
