@@ -7,6 +7,7 @@ import type { Model } from './load.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/service.js';
 import { at, locate, type Sourced } from './source.js';
 import { checkUnimplemented } from './unimplemented.js';
+import { checkAdmins } from './admins.js';
 import { svcPos } from './positions.js';
 
 
@@ -431,5 +432,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkAddresses(model),
     ...checkBuiltinServices(model),
     ...checkUnimplemented(model),
+    ...checkAdmins(model),
   ];
 }

@@ -1,9 +1,8 @@
 // Attributes float accepts (they are in the reference, and configurations written
 // for upstream float carry them) but that no role acts on yet. Each one is a
 // warning (F2030) naming the attribute and what is missing, so an operator never
-// believes a setting took effect when it did not. The one exception is an
-// attribute whose silent neglect would open something up: `enable_sso_proxy: true`
-// marks an endpoint admin-only, and serving it to everyone is an error (F2031).
+// believes a setting took effect when it did not. An attribute whose silent
+// neglect would open something up can be made an error when true (F2031).
 //
 // When a role implements one of these, remove its entry here (and its test).
 import type { Diagnostic, Position } from './diagnostics.js';
@@ -23,7 +22,7 @@ export interface Unimplemented {
 }
 
 const MONITORING = 'float runs no monitoring stack (prometheus, alertmanager, blackbox prober) yet';
-const SSO = 'float runs no single sign-on service yet';
+const SSO = 'float runs no single sign-on service; admin-only endpoints (enable_sso_proxy) take an admin client certificate and/or password instead';
 const LOGS = 'float runs no log collection yet';
 const BACKUPS = 'float runs no backup agent yet';
 
@@ -34,8 +33,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
   { kind: 'service', attribute: 'monitoring_endpoints', missing: `only the firewall opens these ports; ${MONITORING}` },
   { kind: 'service', attribute: 'prober_alert_timeout', missing: MONITORING },
-  // Public endpoints
-  { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
   // Global variables
   { kind: 'global', attribute: 'net_overlays', missing: 'only DNS and the firewall use overlay addresses; no role sets up the overlay network (tinc): hosts must already reach each other on their ip_<overlay> addresses' },
   { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../config/load.js';
 import type { Inventory } from '../inventory/types.js';
+import { adminPaths, checkAdminCaFiles, ensureAdminCertificates } from './admin-ca.js';
 import { caPaths, checkCaFiles, ensureCertificates } from './pki-store.js';
 import { certRequests } from './requests.js';
 import { syncSecretsFile } from './secrets.js';
@@ -19,6 +20,9 @@ export interface CredentialsReport {
   certsStale: string[];
   /** The internal CA certificate was renewed (same key) and is now valid until then. */
   caRenewedUntil?: Date;
+  /** Admin client certificates (admin CA): issued in this run, and revoked (admins removed). */
+  adminCertsIssued?: string[];
+  adminCertsRevoked?: string[];
 }
 
 export function secretsPath(model: Model): string {
@@ -34,8 +38,9 @@ export function secretsPath(model: Model): string {
 function checkCredentialsDir(dir: string, codec: VaultCodec, opts: { ssh: boolean }): void {
   checkCaFiles(dir);
   if (opts.ssh) checkSshCaFiles(dir);
+  checkAdminCaFiles(dir);
   // secrets.yml is decrypted before anything is written by syncSecretsFile itself.
-  for (const f of [caPaths(dir).key, sshCaPaths(dir).privateKey]) if (existsSync(f)) decryptVaultFile(f, codec);
+  for (const f of [caPaths(dir).key, sshCaPaths(dir).privateKey, adminPaths(dir).caKey]) if (existsSync(f)) decryptVaultFile(f, codec);
 }
 
 export async function refreshCredentials(model: Model, inv: Inventory, codec: VaultCodec, now = new Date()): Promise<CredentialsReport> {
@@ -45,7 +50,11 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   const secrets = await syncSecretsFile(secretsPath(model), model.passwords, codec);
   const certs = await ensureCertificates(dir, certRequests(inv), codec, now);
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
+  const sso = model.services.some((s) => s.public_endpoints.some((e) => e.enable_sso_proxy));
+  const admin = ensureAdminCertificates(dir, (model.globals.admins ?? []).map((a) => a.name), codec, now, { wantCa: sso });
   return {
+    adminCertsIssued: admin.issued,
+    adminCertsRevoked: admin.revoked,
     secretsGenerated: secrets.generated,
     secretsOrphaned: secrets.orphaned,
     certsIssued: certs.issued.length,
@@ -69,6 +78,8 @@ export function formatCredentialsReport(dir: string, c: CredentialsReport): stri
   if (c.caRenewedUntil) {
     lines.push(`  internal CA certificate renewed with the same key, valid until ${c.caRenewedUntil.toISOString().slice(0, 10)}; every certificate it signed stays valid`);
   }
+  if (c.adminCertsIssued?.length) lines.push(`  admin certificates issued: ${c.adminCertsIssued.join(', ')} (export one with float admin-cert NAME)`);
+  if (c.adminCertsRevoked?.length) lines.push(`  admin certificates revoked (admins removed): ${c.adminCertsRevoked.join(', ')}; the frontends refuse them after the next float run`);
   if (c.certsStale.length) lines.push(`  kept ${c.certsStale.length} certificates no longer needed: ${c.certsStale.join(', ')}`);
   if (c.secretsOrphaned.length) lines.push(`  kept ${c.secretsOrphaned.length} secrets no longer in passwords.yml: ${c.secretsOrphaned.join(', ')}`);
   return lines;

@@ -109,6 +109,10 @@ export const globals = z.looseObject({
   ssh_allowed_from: z.array(cidr).optional(),
   nginx_top_level_domain_redirects: z.record(z.string(), z.string()).default({}),
   volumes_vg: z.string().default('vg0'),
+  /** What admin-only endpoints (enable_sso_proxy) ask of an admin; default per admin: certificate+password with a password, else certificate. */
+  admin_auth: z.enum(['certificate', 'password', 'certificate+password']).optional(),
+  /** A personal account per admin on every host (float-base-ssh). */
+  admin_accounts: z.boolean().default(false),
   ...referenceGlobals,
 });
 
