@@ -11,7 +11,7 @@
 // The frontends accept a certificate only when its serial is one of the current
 // admins' serials (the allow-list nginx maps to the admin's name), so removing an
 // admin, or re-issuing their certificate, revokes the old one on the next run.
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { byCodePoint } from '../core/compare.js';
@@ -62,6 +62,7 @@ export function adminPaths(dir: string) {
   };
 }
 
+const spkiOf = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 function malformed(path: string, why: string): FloatUserError {
@@ -102,7 +103,7 @@ export function checkAdminCaFiles(dir: string): void {
 function loadCaKeys(dir: string, codec: VaultCodec, cert?: X509Certificate): SigningKey {
   const p = adminPaths(dir);
   const keys = signingKey(decryptVaultFile(p.caKey, codec).toString('utf8'));
-  if (cert && !keys.spki.equals(createPublicKey(cert.publicKey).export({ type: 'spki', format: 'der' }))) {
+  if (cert && !keys.spki.equals(spkiOf(cert.publicKey))) {
     throw new FloatUserError(`${p.caKey} is not the private key of ${p.caCert}`, 'F2035');
   }
   return keys;
@@ -190,7 +191,6 @@ export function loadAdminCredentials(dir: string, name: string, codec: VaultCode
   const certPem = readFileSync(p.cert(name), 'utf8');
   const keyPem = decryptVaultFile(p.key(name), codec).toString('utf8');
   const cert = new X509Certificate(certPem);
-  const spki = (k: Parameters<typeof createPublicKey>[0]) => createPublicKey(k).export({ type: 'spki', format: 'der' });
-  if (!spki(keyPem).equals(spki(cert.publicKey))) throw new FloatUserError(`${p.key(name)} is not the private key of ${p.cert(name)}`, 'F2035');
+  if (!spkiOf(createPublicKey(keyPem)).equals(spkiOf(cert.publicKey))) throw new FloatUserError(`${p.key(name)} is not the private key of ${p.cert(name)}`, 'F2035');
   return { certPem, keyPem, caPem: readFileSync(p.caCert, 'utf8') };
 }
