@@ -4,42 +4,32 @@
 // to openssl on a pipe; only the encrypted PKCS#12 is written.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FloatUserError } from '../config/diagnostics.js';
-import { ensureAdminCertificates, loadAdminCredentials } from '../credentials/admin-ca.js';
+import { adminPaths, ensureAdminCertificates, loadAdminCredentials } from '../credentials/admin-ca.js';
 import { withConfigLock } from '../lock.js';
 import { findAdmin, loadModel, vaultCodec } from './admin-access.js';
 import { configOption } from './options.js';
 
 /**
  * The PKCS#12 of a certificate, its key and the CA, encrypted with `password`
- * (openssl's defaults: AES-256, PBKDF2, SHA-256 MAC). The certificates go to
- * openssl on stdin and the key on another pipe (fd 3): nothing unencrypted
- * touches a file.
+ * (openssl's defaults: AES-256, PBKDF2, SHA-256 MAC). The certificates are read
+ * from their files (they are public); the key goes to openssl through pipes
+ * only (cat turns node's stdin socket into a pipe openssl can open as
+ * /dev/stdin): nothing unencrypted touches a file.
  */
-export function pkcs12(certPem: string, keyPem: string, caPem: string, name: string, password: string): Promise<Buffer> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('openssl', ['pkcs12', '-export', '-in', '/dev/stdin', '-inkey', '/dev/fd/3', '-name', name, '-passout', 'env:FLOAT_P12_PASSWORD'], {
-      env: { ...process.env, FLOAT_P12_PASSWORD: password },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new FloatUserError(`cannot run openssl: ${e.message}`, 'F2041')));
-    child.on('close', (code) => {
-      if (code === 0) resolvePromise(Buffer.concat(out));
-      else reject(new FloatUserError(`openssl pkcs12 failed: ${Buffer.concat(err).toString().trim()}`, 'F2041'));
-    });
-    const keyPipe = child.stdio[3] as NodeJS.WritableStream;
-    keyPipe.on('error', () => {});
-    child.stdin!.on('error', () => {});
-    keyPipe.end(keyPem);
-    child.stdin!.end(certPem + caPem);
+export function pkcs12(certFile: string, caFile: string, keyPem: string, name: string, password: string): Buffer {
+  const script = 'cat | openssl pkcs12 -export -inkey /dev/stdin -in "$1" -certfile "$2" -name "$3" -passout env:FLOAT_P12_PASSWORD';
+  const r = spawnSync('sh', ['-c', script, 'sh', certFile, caFile, name], {
+    input: keyPem,
+    env: { ...process.env, FLOAT_P12_PASSWORD: password },
+    maxBuffer: 16 << 20,
   });
+  if (r.error) throw new FloatUserError(`cannot run openssl: ${r.error.message}`, 'F2041');
+  if (r.status !== 0 || r.stdout.length === 0) throw new FloatUserError(`openssl pkcs12 failed: ${r.stderr.toString().trim()}`, 'F2041');
+  return r.stdout;
 }
 
 export function register(program: Command): void {
@@ -75,7 +65,8 @@ export function register(program: Command): void {
         ensureAdminCertificates(dir, (model.globals.admins ?? []).map((a) => a.name), codec, new Date());
         return loadAdminCredentials(dir, name, codec);
       });
-      const p12 = await pkcs12(creds.certPem, creds.keyPem, creds.caPem, name, password);
+      const paths = adminPaths(dir);
+      const p12 = pkcs12(paths.cert(name), paths.caCert, creds.keyPem, name, password);
       try {
         writeFileSync(out, p12, { mode: 0o600, flag: 'wx' });
       } catch (err) {
