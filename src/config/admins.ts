@@ -60,7 +60,16 @@ export function checkAdmins(model: Model): Diagnostic[] {
       out.push({ code: 'F2140', severity: 'error', message: `admin '${a.name}' is listed twice`, pos: pos([i, 'name']), subject: a.name });
     }
     seen.add(a.name);
-    if (a.password !== undefined && !isCryptHash(a.password)) {
+    if (a.password !== undefined && !isCryptHash(a.password) && /^\$(a2|s)\$/.test(a.password)) {
+      // Upstream's auth server formats (argon2, scrypt): nginx's crypt() cannot check them.
+      out.push({
+        code: 'F2141',
+        severity: 'warning',
+        message: `the password of admin '${a.name}' is in a format of upstream's auth server that nginx cannot check (argon2 or scrypt): where admin-only endpoints ask for it, it is refused until you replace it with a crypt hash (${CRYPT_HASHES.map((h) => h.name).join(', ')}), e.g. from \`mkpasswd -m yescrypt\``,
+        pos: pos([i, 'password']),
+        subject: a.name,
+      });
+    } else if (a.password !== undefined && !isCryptHash(a.password)) {
       // Never the value: it is a password hash, or worse, a password.
       out.push({
         code: 'F2141',
