@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { FloatUserError } from '../config/diagnostics.js';
 import { adminPaths, ensureAdminCertificates, loadAdminCredentials } from '../credentials/admin-ca.js';
 import { withConfigLock } from '../lock.js';
-import { findAdmin, loadModel, vaultCodec } from './admin-access.js';
+import { findAdmin, loadModel, vaultCodec } from '../admin-access.js';
 import { configOption } from './options.js';
 
 /**

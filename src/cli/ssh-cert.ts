@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../credentials/atomic.js';
 import { signUserKey } from '../credentials/ssh-ca.js';
 import { parseCertificate, parsePublicKeyLine } from '../credentials/ssh-cert.js';
 import { withConfigLock } from '../lock.js';
-import { findAdmin, loadModel, parseValidity, vaultCodec } from './admin-access.js';
+import { findAdmin, loadModel, parseValidity, vaultCodec } from '../admin-access.js';
 import { configOption } from './options.js';
 
 export function register(program: Command): void {

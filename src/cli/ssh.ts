@@ -9,7 +9,7 @@ import { FloatUserError } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import { writeFileAtomic } from '../credentials/atomic.js';
 import { sshCaPaths } from '../credentials/ssh-ca.js';
-import { loadModel } from './admin-access.js';
+import { loadModel } from '../admin-access.js';
 import type { SetExitCode } from './commands.js';
 import { configOption } from './options.js';
 

@@ -1,12 +1,12 @@
 // What the admin-access commands share (float admin-cert, ssh-cert, ssh): the
 // configuration loaded and checked, the admin named on the command line, the
 // vault codec.
-import { FloatUserError } from '../config/diagnostics.js';
-import type { Model } from '../config/load.js';
-import { makeVaultCodec } from '../credentials/vault.js';
-import { loadVaultPassword } from '../credentials/vault-password.js';
-import type { VaultCodec } from '../credentials/types.js';
-import { plan } from '../plan.js';
+import { FloatUserError } from './config/diagnostics.js';
+import type { Model } from './config/load.js';
+import { makeVaultCodec } from './credentials/vault.js';
+import { loadVaultPassword } from './credentials/vault-password.js';
+import type { VaultCodec } from './credentials/types.js';
+import { plan } from './plan.js';
 
 export function loadModel(configPath: string): Model {
   return plan(configPath).model;
