@@ -106,7 +106,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'ssh',
     summary: "ssh to a host, trusting only the fleet's SSH CA for host keys",
-    examples: ['float ssh host1', 'float ssh host1 -i ~/.ssh/work -- systemctl --failed'],
+    examples: ['float ssh host1', 'float ssh host1 -i ~/.ssh/work -o ConnectTimeout=5 -- systemctl --failed'],
     load: () => import('./ssh.js'),
   },
 ];

@@ -1,4 +1,4 @@
-// float ssh HOST [-- ARGS]: ssh to a host of the configuration, trusting only
+// float ssh HOST [-o OPTION]... [-- COMMAND]: ssh to a host of the configuration, trusting only
 // the fleet's SSH CA for its host key (a known_hosts file float writes with one
 // @cert-authority line for the fleet's names), as root by default.
 import { spawnSync } from 'node:child_process';
@@ -24,11 +24,12 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .command('ssh')
     .description("ssh to a host as root, trusting only the fleet's SSH CA for its host key")
     .argument('<host>', 'a host of hosts.yml')
-    .argument('[args...]', 'more ssh arguments and the command, after --')
+    .argument('[command...]', 'the command to run, after --')
     .addOption(configOption())
     .option('-l, --user <user>', 'the account to log in to', 'root')
     .option('-i, --identity <file>', 'the private key (its certificate from float ssh-cert is found beside it, KEY-cert.pub)')
-    .action((hostName: string, args: string[], opts: { config: string; user: string; identity?: string }) => {
+    .option('-o, --option <option>', 'an ssh option (as ssh -o); repeat it for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action((hostName: string, command: string[], opts: { config: string; user: string; identity?: string; option: string[] }) => {
       const model = loadModel(opts.config);
       const host = model.hosts.find((h) => h.name === hostName);
       if (!host) throw new FloatUserError(`'${hostName}' is not a host of ${model.config.hosts_file}`, 'F2143');
@@ -45,9 +46,11 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         // The host certificate names the inventory host: check it against that name, whatever address we dial.
         '-o', `HostKeyAlias=${host.name}`,
         ...(opts.identity ? ['-i', opts.identity, '-o', 'IdentitiesOnly=yes'] : []),
+        ...opts.option.flatMap((o) => ['-o', o]),
         '-l', opts.user,
+        '--',
         address,
-        ...args,
+        ...command,
       ];
       const r = spawnSync('ssh', sshArgs, { stdio: 'inherit' });
       if (r.error) throw new FloatUserError(`cannot run ssh: ${r.error.message}`, 'F2041');

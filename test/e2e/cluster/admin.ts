@@ -184,7 +184,7 @@ admin-echo:
     });
 
     it('float ssh trusts the fleet SSH CA for host keys', () => {
-      const r = ctx.float(['ssh', 'be2', '-i', L('bob_ed25519'), '--', '-o', 'BatchMode=yes', '-o', `CertificateFile=${L('bob_ed25519-cert.pub')}`, 'hostname']);
+      const r = ctx.float(['ssh', 'be2', 'hostname', '-i', L('bob_ed25519'), '-o', 'BatchMode=yes', '-o', `CertificateFile=${L('bob_ed25519-cert.pub')}`]);
       expect(r.status, r.out).toBe(0);
       expect(r.out).toContain('be2');
       const known = readFileSync(join(ctx.dir, '.float/ssh_known_hosts'), 'utf8');
