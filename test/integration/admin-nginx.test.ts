@@ -59,10 +59,11 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
   const dir = mkdtempSync(join(tmpdir(), 'float-admin-nginx-'));
   const creds = join(dir, 'credentials');
   const codec = makeVaultCodec('admin-nginx-test');
-  let nginx: ChildProcess | undefined;
+  const nginxes: ChildProcess[] = [];
   let backend: Server | undefined;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   let https = 0;
+  let httpsPw = 0;
   let log = '';
   const passwords: Record<string, string> = { alice: 'alice pw 6', frank: 'frank pw 5', dave: 'dave pw y', erin: 'erin pw 2b' };
   const hashes: Record<string, string> = {};
@@ -73,6 +74,63 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     mkdirSync(join(dir, 'client', name), { recursive: true });
     writeFileSync(files(name).cert, certPem);
     writeFileSync(files(name).key, keyPem, { mode: 0o600 });
+  }
+
+  /** Renders the role's templates into sub/ for `list` and `mode`, starts nginx on the loopback; returns its HTTPS port. */
+  async function startNginx(sub: string, adminDir: string, port: number, list: object[], mode: string): Promise<number> {
+    mkdirSync(sub, { recursive: true });
+    const etc = join(sub, 'etc');
+    mkdirSync(join(etc, 'conf.d'), { recursive: true });
+    for (const n of ['admin.example.com', 'www.example.com']) {
+      mkdirSync(join(sub, 'public', n), { recursive: true });
+      const c = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${n}`,
+        '-keyout', join(sub, 'public', n, 'privkey.pem'), '-out', join(sub, 'public', n, 'fullchain.pem')], { encoding: 'utf8' });
+      expect(c.status, c.stderr).toBe(0);
+    }
+    const endpoint = { upstream: 'be_test', service: 'web', port, scheme: 'http', autoconfig: true, extra_nginx_config: '' };
+    const float = join(etc, 'conf.d/float.conf');
+    renderRoleTemplates('float-infra-nginx', sub, {
+      domain: 'internal.example.com',
+      float_public_credentials_dir: join(sub, 'public'),
+      float_credentials_root: join(sub, 'x509'),
+      float_nginx_cache_dir: join(sub, 'cache'),
+      float_nginx_acme_webroot: join(sub, 'acme'),
+      float_nginx_main: join(etc, 'nginx.conf'),
+      float_nginx_confd: join(etc, 'conf.d'),
+      float_nginx_admin_dir: adminDir,
+      float_nginx_admin_list: list,
+      admin_auth: mode,
+      float_http_upstreams: [{ name: 'be_test', targets: ['127.0.0.1'], port }],
+      float_http_endpoints: {
+        'admin.example.com': { '/': { ...endpoint, enable_sso_proxy: true }, '/public/': { ...endpoint, enable_sso_proxy: false } },
+        'www.example.com': { '/': { ...endpoint, enable_sso_proxy: false } },
+      },
+    }, [
+      { src: 'nginx.conf.j2', dest: join(etc, 'nginx.conf') },
+      { src: 'float.conf.j2', dest: float },
+    ]);
+    const httpsPort = await freePort();
+    const http = await freePort();
+    writeFileSync(float, readFileSync(float, 'utf8')
+      .replace(/^\s*listen \[::\]:.*\n/gm, '')
+      .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${http}$1;`)
+      .replace(/listen 443 ssl/g, `listen 127.0.0.1:${httpsPort} ssl`)
+      .replace(/ http2;/g, ';'));
+    const ssl = readFileSync(join(etc, 'nginx.conf'), 'utf8').split('\n').filter((l) => /^\s*ssl_/.test(l));
+    const t = (n: string) => join(sub, n);
+    writeFileSync(
+      t('main.conf'),
+      `daemon off;\nuser root root;\nworker_processes 1;\npid ${t('nginx.pid')};\nerror_log ${t('error.log')};\nevents { worker_connections 64; }\n` +
+        `http {\n  access_log off;\n  client_body_temp_path ${t('body')};\n  proxy_temp_path ${t('proxy')};\n  fastcgi_temp_path ${t('fcgi')};\n` +
+        `  uwsgi_temp_path ${t('uwsgi')};\n  scgi_temp_path ${t('scgi')};\n${ssl.join('\n')}\n  include ${float};\n}\n`,
+    );
+    const test = spawnSync('nginx', ['-t', '-c', t('main.conf')], { encoding: 'utf8' });
+    expect(test.status, test.stderr + readFileSync(float, 'utf8')).toBe(0);
+    const proc = spawn('nginx', ['-c', t('main.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginxes.push(proc);
+    proc.stderr!.on('data', (d) => (log += d));
+    for (let i = 0; i < 50 && (await curl(`http://127.0.0.1:${http}/`)).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    return httpsPort;
   }
 
   beforeAll(async () => {
@@ -113,66 +171,21 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     const list = Object.keys(index.admins).map((name) => ({ name, serial: index.admins[name].serial, certificate: true, password_required: name in hashes }));
     for (const [n, h] of Object.entries(hashes)) writeFileSync(join(adminDir, 'passwords', n), `${n}:${h}\n`);
 
-    const etc = join(dir, 'etc');
-    mkdirSync(join(etc, 'conf.d'), { recursive: true });
-    for (const n of ['admin.example.com', 'www.example.com']) {
-      mkdirSync(join(dir, 'public', n), { recursive: true });
-      const c = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${n}`,
-        '-keyout', join(dir, 'public', n, 'privkey.pem'), '-out', join(dir, 'public', n, 'fullchain.pem')], { encoding: 'utf8' });
-      expect(c.status, c.stderr).toBe(0);
-    }
-    const endpoint = { upstream: 'be_test', service: 'web', port, scheme: 'http', autoconfig: true, extra_nginx_config: '' };
-    const float = join(etc, 'conf.d/float.conf');
-    renderRoleTemplates('float-infra-nginx', dir, {
-      domain: 'internal.example.com',
-      float_public_credentials_dir: join(dir, 'public'),
-      float_credentials_root: join(dir, 'x509'),
-      float_nginx_cache_dir: join(dir, 'cache'),
-      float_nginx_acme_webroot: join(dir, 'acme'),
-      float_nginx_main: join(etc, 'nginx.conf'),
-      float_nginx_confd: join(etc, 'conf.d'),
-      float_nginx_admin_dir: adminDir,
-      float_nginx_admin_list: list,
-      float_http_upstreams: [{ name: 'be_test', targets: ['127.0.0.1'], port }],
-      float_http_endpoints: {
-        'admin.example.com': { '/': { ...endpoint, enable_sso_proxy: true }, '/public/': { ...endpoint, enable_sso_proxy: false } },
-        'www.example.com': { '/': { ...endpoint, enable_sso_proxy: false } },
-      },
-    }, [
-      { src: 'nginx.conf.j2', dest: join(etc, 'nginx.conf') },
-      { src: 'float.conf.j2', dest: float },
-    ]);
-    https = await freePort();
-    const http = await freePort();
-    writeFileSync(float, readFileSync(float, 'utf8')
-      .replace(/^\s*listen \[::\]:.*\n/gm, '')
-      .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${http}$1;`)
-      .replace(/listen 443 ssl/g, `listen 127.0.0.1:${https} ssl`)
-      .replace(/ http2;/g, ';'));
-    const ssl = readFileSync(join(etc, 'nginx.conf'), 'utf8').split('\n').filter((l) => /^\s*ssl_/.test(l));
-    const t = (n: string) => join(dir, n);
-    writeFileSync(
-      t('main.conf'),
-      `daemon off;\nuser root root;\nworker_processes 1;\npid ${t('nginx.pid')};\nerror_log ${t('error.log')};\nevents { worker_connections 64; }\n` +
-        `http {\n  access_log off;\n  client_body_temp_path ${t('body')};\n  proxy_temp_path ${t('proxy')};\n  fastcgi_temp_path ${t('fcgi')};\n` +
-        `  uwsgi_temp_path ${t('uwsgi')};\n  scgi_temp_path ${t('scgi')};\n${ssl.join('\n')}\n  include ${float};\n}\n`,
-    );
-    const test = spawnSync('nginx', ['-t', '-c', t('main.conf')], { encoding: 'utf8' });
-    expect(test.status, test.stderr + readFileSync(float, 'utf8')).toBe(0);
-    nginx = spawn('nginx', ['-c', t('main.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stderr!.on('data', (d) => (log += d));
-    for (let i = 0; i < 50 && (await curl(`http://127.0.0.1:${http}/`)).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    https = await startNginx(join(dir, 'cert-mode'), adminDir, port, list, '');
+    // admin_auth: password, on a second nginx: no client certificate, any admin's own password.
+    httpsPw = await startNginx(join(dir, 'password-mode'), adminDir, port, list.map((a) => ({ ...a, certificate: false })), 'password');
+    writeFileSync(join(adminDir, 'passwords.all'), Object.entries(hashes).map(([n, h]) => `${n}:${h}\n`).join(''));
   }, 60_000);
 
   afterAll(() => {
-    nginx?.kill('SIGQUIT');
+    for (const n of nginxes) n.kill('SIGQUIT');
     backend?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** A request to admin.example.com (or `host`) as `who` (a client certificate), with more curl arguments. */
-  const as = (who: string | undefined, path: string, args: string[] = [], host = 'admin.example.com') =>
-    curl('--resolve', `${host}:${https}:127.0.0.1`, ...(who ? ['--cert', files(who).cert, '--key', files(who).key] : []), ...args, `https://${host}:${https}${path}`);
+  const as = (who: string | undefined, path: string, args: string[] = [], host = 'admin.example.com', port = https) =>
+    curl('--resolve', `${host}:${port}:127.0.0.1`, ...(who ? ['--cert', files(who).cert, '--key', files(who).key] : []), ...args, `https://${host}:${port}${path}`);
 
   /** Requests the backend saw for `path`. */
   const hits = (path: string) => seen.filter((s) => s.url === path);
@@ -233,5 +246,19 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(new X509Certificate(readFileSync(files('carol').cert)).verify(ca.publicKey)).toBe(true);
     // Positive control, same moment: bob still gets in.
     expect(statusOf((await as('bob', '/removed-control')).stdout)).toBe(200);
+  });
+
+  it('admin_auth password: any admin with their own password, no certificate needed; 401 otherwise', async () => {
+    const pw = (path: string, args: string[], who?: string) => as(who, path, args, 'admin.example.com', httpsPw);
+    expect(statusOf((await pw('/pw-none', [])).stdout)).toBe(401);
+    expect(statusOf((await pw('/pw-wrong', ['-u', 'alice:wrong'])).stdout)).toBe(401);
+    // A certificate alone is nothing here.
+    expect(statusOf((await pw('/pw-cert', [], 'bob')).stdout)).toBe(401);
+    expect(hits('/pw-none').length + hits('/pw-wrong').length + hits('/pw-cert').length).toBe(0);
+    const r = await pw('/pw-dave', ['-u', `dave:${passwords.dave}`, '-H', 'X-Float-Admin: alice']);
+    expect(statusOf(r.stdout), r.stdout + log).toBe(200);
+    expect(hits('/pw-dave').map((h) => h.headers['x-float-admin'])).toEqual(['dave']);
+    expect(hits('/pw-dave')[0].headers.authorization).toBeUndefined();
+    expect(header(r.stdout, 'Cache-Control')).toEqual(['no-store']);
   });
 });
