@@ -119,4 +119,22 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['float restore web/data', 'float restore web/data --snapshot 1a2b3c4d --host be1'],
     load: () => import('./restore.js'),
   },
+  {
+    name: 'admin-cert',
+    summary: "export an admin's client certificate (admin-only endpoints) as a password-protected PKCS#12 file",
+    examples: ['float admin-cert alice', 'float admin-cert alice --out /tmp/alice.p12 --password-file pw.txt'],
+    load: () => import('./admin-cert.js'),
+  },
+  {
+    name: 'ssh-cert',
+    summary: "sign an admin's SSH key as a short-lived user certificate (root and the admin's account)",
+    examples: ['float ssh-cert alice', 'float ssh-cert alice --pubkey ~/.ssh/work.pub --valid 2h'],
+    load: () => import('./ssh-cert.js'),
+  },
+  {
+    name: 'ssh',
+    summary: "ssh to a host, trusting only the fleet's SSH CA for host keys",
+    examples: ['float ssh host1', 'float ssh host1 -i ~/.ssh/work -o ConnectTimeout=5 -- systemctl --failed'],
+    load: () => import('./ssh.js'),
+  },
 ];

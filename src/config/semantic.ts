@@ -9,6 +9,7 @@ import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/
 import { at, locate, type Sourced } from './source.js';
 import { checkUnimplemented } from './unimplemented.js';
 import { checkBackups } from './backups-check.js';
+import { checkAdmins } from './admins.js';
 import { svcPos } from './positions.js';
 import { monitoringChecks } from './monitoring.js';
 import { checkLogs } from './logs.js';
@@ -437,5 +438,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkUnimplemented(model),
     ...monitoringChecks(model),
     ...checkLogs(model),
+    ...checkAdmins(model),
   ];
 }

@@ -1,9 +1,8 @@
 // Attributes float accepts (they are in the reference, and configurations written
 // for upstream float carry them) but that no role acts on yet. Each one is a
 // warning (F2030) naming the attribute and what is missing, so an operator never
-// believes a setting took effect when it did not. The one exception is an
-// attribute whose silent neglect would open something up: `enable_sso_proxy: true`
-// marks an endpoint admin-only, and serving it to everyone is an error (F2031).
+// believes a setting took effect when it did not. An attribute whose silent
+// neglect would open something up can be made an error when true (F2031).
 //
 // When a role implements one of these, remove its entry here (and its test).
 import type { Diagnostic, Position } from './diagnostics.js';
@@ -24,7 +23,7 @@ export interface Unimplemented {
 
 const MONITORING_LTS = "float's monitoring has no long-term storage (prometheus-lts, Thanos) yet";
 const MONITORING_EXTRA = 'float-infra-prometheus scrapes and probes only what the configuration describes, not extra or federated targets, yet';
-const SSO = 'float runs no single sign-on service yet';
+const SSO = 'float runs no single sign-on service; admin-only endpoints (enable_sso_proxy) take an admin client certificate and/or password instead';
 const LOGS = 'float collects logs with rsyslog into files on the log-collector hosts; no Elasticsearch runs';
 const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
@@ -32,8 +31,6 @@ const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
   { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
-  // Public endpoints
-  { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
   // Global variables
   { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },
   { kind: 'global', attribute: 'enable_keystore', missing: SSO },

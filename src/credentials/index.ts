@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../config/load.js';
 import type { Inventory } from '../inventory/types.js';
+import { adminPaths, checkAdminCaFiles, ensureAdminCertificates } from './admin-ca.js';
 import { caPaths, checkCaFiles, ensureCertificates } from './pki-store.js';
 import { certRequests } from './requests.js';
 import { syncSecretsFile } from './secrets.js';
@@ -23,6 +24,9 @@ export interface CredentialsReport {
   caRenewedUntil?: Date;
   /** WireGuard key pairs of the overlay members (src/credentials/wireguard.ts). */
   overlayKeys?: WireguardReport;
+  /** Admin client certificates (admin CA): issued in this run, and revoked (admins removed). */
+  adminCertsIssued?: string[];
+  adminCertsRevoked?: string[];
 }
 
 export function secretsPath(model: Model): string {
@@ -38,8 +42,9 @@ export function secretsPath(model: Model): string {
 function checkCredentialsDir(dir: string, codec: VaultCodec, opts: { ssh: boolean }): void {
   checkCaFiles(dir);
   if (opts.ssh) checkSshCaFiles(dir);
+  checkAdminCaFiles(dir);
   // secrets.yml is decrypted before anything is written by syncSecretsFile itself.
-  for (const f of [caPaths(dir).key, sshCaPaths(dir).privateKey]) if (existsSync(f)) decryptVaultFile(f, codec);
+  for (const f of [caPaths(dir).key, sshCaPaths(dir).privateKey, adminPaths(dir).caKey]) if (existsSync(f)) decryptVaultFile(f, codec);
 }
 
 export async function refreshCredentials(model: Model, inv: Inventory, codec: VaultCodec, now = new Date()): Promise<CredentialsReport> {
@@ -51,7 +56,11 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
   const overlayKeys = ensureWireguardKeys(dir, overlayMembers(model), codec);
   if (needsBackupSshKey(model.globals.backup_repository_uri)) ensureBackupSshKey(dir, codec);
+  const sso = model.services.some((s) => s.public_endpoints.some((e) => e.enable_sso_proxy));
+  const admin = ensureAdminCertificates(dir, (model.globals.admins ?? []).map((a) => a.name), codec, now, { wantCa: sso });
   return {
+    adminCertsIssued: admin.issued,
+    adminCertsRevoked: admin.revoked,
     secretsGenerated: secrets.generated,
     secretsOrphaned: secrets.orphaned,
     certsIssued: certs.issued.length,
@@ -76,6 +85,8 @@ export function formatCredentialsReport(dir: string, c: CredentialsReport): stri
   if (c.caRenewedUntil) {
     lines.push(`  internal CA certificate renewed with the same key, valid until ${c.caRenewedUntil.toISOString().slice(0, 10)}; every certificate it signed stays valid`);
   }
+  if (c.adminCertsIssued?.length) lines.push(`  admin certificates issued: ${c.adminCertsIssued.join(', ')} (export one with float admin-cert NAME)`);
+  if (c.adminCertsRevoked?.length) lines.push(`  admin certificates revoked (admins removed): ${c.adminCertsRevoked.join(', ')}; the frontends refuse them after the next float run`);
   if (c.certsStale.length) lines.push(`  kept ${c.certsStale.length} certificates no longer needed: ${c.certsStale.join(', ')}`);
   if (c.overlayKeys && (c.overlayKeys.generated.length || c.overlayKeys.kept)) {
     const g = c.overlayKeys.generated;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
-import { blobFingerprint, checkKeyPair, decodeOpensshPrivateKey, encodeOpensshPrivateKey, generateEd25519, parseCertificate, parsePublicKeyLine, publicKeyLine, signHostCertificate, type SshEd25519Key } from './ssh-cert.js';
+import { blobFingerprint, checkKeyPair, decodeOpensshPrivateKey, encodeOpensshPrivateKey, generateEd25519, parseCertificate, parsePublicKeyLine, publicKeyLine, signHostCertificate, signUserCertificate, type SshEd25519Key } from './ssh-cert.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
 
@@ -107,6 +107,30 @@ export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKey
     } catch (err) {
       throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F2036');
     }
+  });
+}
+
+/**
+ * Signs an admin's public key as a user certificate (principals: the admin's name
+ * and root), valid from five minutes ago for `validSeconds`. Hosts map principals
+ * to accounts (AuthorizedPrincipalsFile, float-base-ssh): root's file lists the
+ * current admins by name, so a removed admin's certificate is refused on the next
+ * run even before it expires.
+ */
+export async function signUserKey(dir: string, codec: VaultCodec, publicKey: string, opts: { identity: string; principals: string[]; validSeconds: number }): Promise<string> {
+  const pub = await ensureSshCa(dir, codec);
+  const p = sshCaPaths(dir);
+  const ca = loadCaKey(p.privateKey, codec);
+  if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
+    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
+  }
+  const now = Date.now();
+  return signUserCertificate(ca, {
+    publicKey,
+    identity: opts.identity,
+    principals: opts.principals,
+    validAfter: new Date(now - 5 * 60_000),
+    validBefore: new Date(now + opts.validSeconds * 1000),
   });
 }
 

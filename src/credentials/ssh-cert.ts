@@ -200,6 +200,29 @@ function randomSerial(): bigint {
  * ed25519 signature over all of it. Returns the certificate line.
  */
 export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): string {
+  return signCertificate(ca, req, 2, []);
+}
+
+/** The extensions of user certificates, as ssh-keygen grants them by default (sorted, as PROTOCOL.certkeys requires). */
+const USER_EXTENSIONS = ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'];
+
+export interface UserCertRequest {
+  /** The user's public key line. */
+  publicKey: string;
+  /** Key id: logged by sshd on every login with the certificate. */
+  identity: string;
+  principals: string[];
+  validAfter: Date;
+  validBefore: Date;
+  serial?: bigint;
+}
+
+/** A user certificate (type 1), with ssh-keygen's default extensions and no critical options. */
+export function signUserCertificate(ca: SshEd25519Key, req: UserCertRequest): string {
+  return signCertificate(ca, { ...req, hostPublicKey: req.publicKey }, 1, USER_EXTENSIONS);
+}
+
+function signCertificate(ca: SshEd25519Key, req: HostCertRequest, kind: 1 | 2, extensions: string[]): string {
   const { type, blob } = parsePublicKeyLine(req.hostPublicKey);
   const keyFields = blob.subarray(4 + Buffer.byteLength(type));
   const seconds = (d: Date) => BigInt(Math.max(0, Math.floor(d.getTime() / 1000)));
@@ -209,13 +232,13 @@ export function signHostCertificate(ca: SshEd25519Key, req: HostCertRequest): st
     str(randomBytes(32)),
     keyFields,
     u64(req.serial ?? randomSerial()),
-    u32(2),
+    u32(kind),
     str(req.identity),
     str(Buffer.concat(req.principals.map((p) => str(p)))),
     u64(seconds(req.validAfter)),
     u64(seconds(req.validBefore)),
     str(''),
-    str(''),
+    str(Buffer.concat([...extensions].sort().map((e) => Buffer.concat([str(e), str('')])))),
     str(''),
     str(ed25519Blob(ca.publicKey)),
   ]);

@@ -424,9 +424,7 @@ describe('the reference examples, checked with Ansible', () => {
     return compiled.get(name)!;
   };
 
-  // my-prober marks its endpoint admin-only (enable_sso_proxy: true), which float
-  // refuses until it can enforce it (F2031; test/unit/config.test.ts).
-  for (const name of readdirSync(root).sort().filter((n) => n !== 'my-prober')) {
+  for (const name of readdirSync(root).sort()) {
     it(`${name}: every derived variable agrees with the schedule`, () => {
       const { r, inv, templated } = get(name);
       checkAgainstSchedule(r, inv, templated);

@@ -218,7 +218,7 @@ describe("public endpoints need float's built-in services (F2023)", () => {
   });
 });
 
-describe('attributes no role acts on yet (F2030, F2031)', () => {
+describe('attributes no role acts on yet (F2030)', () => {
   it('one warning per attribute, naming it and what is missing, at its first use', () => {
     const d = diagnose({
       'group_vars/all.yml': 'domain: internal.example.com\ndomain_public: [example.com]\nmail_relay: {server: m, port: 25, user: u, password: p, root_user: r}\nprometheus_lts_scrape_interval: 10s\nprometheus_scrape_interval: 10s\n',
@@ -245,11 +245,9 @@ describe('attributes no role acts on yet (F2030, F2031)', () => {
     expect(d[0].message).toContain('certbot');
   });
 
-  it('enable_sso_proxy: true is an error (an admin-only endpoint must not be served to everyone); false is fine', () => {
+  it('enable_sso_proxy: true is enforced by the frontends (admin-only endpoints), so it is no longer refused', () => {
     const services = (v: boolean) => `a:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: admin, port: 8080, enable_sso_proxy: ${v}}\n` + FRONTEND;
-    const d = diagnose({ 'services.yml': services(true) });
-    expect(d.map((x) => `${x.at} ${x.severity}`)).toEqual(['services.yml:4:51 F2031 error']);
-    expect(d[0].message).toContain('served to everyone');
+    expect(diagnose({ 'services.yml': services(true) })).toEqual([]);
     expect(diagnose({ 'services.yml': services(false) })).toEqual([]);
   });
 });

@@ -126,6 +126,10 @@ export const globals = z.looseObject({
   log_keep_days: z.number().int().min(1).max(36500).optional(),
   /** Also forward every collected log line to this syslog receiver: udp://, tcp:// or tls://HOST:PORT (src/config/logs.ts). */
   log_forward_uri: z.string().optional(),
+  /** What admin-only endpoints (enable_sso_proxy) ask of an admin; default per admin: certificate+password with a password, else certificate. */
+  admin_auth: z.enum(['certificate', 'password', 'certificate+password']).optional(),
+  /** A personal account per admin on every host (float-base-ssh). */
+  admin_accounts: z.boolean().default(false),
   ...referenceGlobals,
 });
 
