@@ -8,6 +8,7 @@ import { hostKeysPath } from './credentials/pki-store.js';
 import { refreshCredentials, secretsInventoryFile, secretsPath, type CredentialsReport } from './credentials/index.js';
 import { makeVaultCodec } from './credentials/vault.js';
 import { loadVaultPassword } from './credentials/vault-password.js';
+import { dashboardInventoryFiles } from './dashboard/index.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
 import { plan, type Plan } from './plan.js';
@@ -34,7 +35,7 @@ export async function prepare(configPath: string, opts: { out?: string; now?: Da
   const password = await loadVaultPassword({ env: process.env, fallbackFile: p.model.config.vault_password_file });
   const codec = makeVaultCodec(password);
   const credentials = await refreshCredentials(p.model, inventory, codec, opts.now);
-  const extraFiles = new Map<string, string>();
+  const extraFiles = dashboardInventoryFiles(p);
   if (existsSync(secretsPath(p.model))) extraFiles.set('group_vars/all/secrets.yml', secretsInventoryFile(p.model));
   // Each host's private keys, still vault-encrypted: Ansible decrypts vars files itself.
   for (const h of p.model.hosts) {
