@@ -66,6 +66,7 @@ export function page(opts: { title: string; root: string; body: string; fleet: s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(opts.title)} · ${esc(opts.fleet)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${esc(opts.root)}style.css">
 <script src="${esc(opts.root)}live.js" defer></script>
 </head>
