@@ -199,7 +199,7 @@ export function graphSvg(g: Graph, root: string): string {
     }
     const title =
       e.kind === 'declared'
-        ? `${e.from}/${e.client} → ${e.to}/${e.server} (declared by ${e.declaredBy})`
+        ? `${e.from}/${e.client} \u2192 ${e.to}/${e.server} (declared by ${e.declaredBy})`
         : `${e.from} routes public traffic to ${e.to}`;
     return `<path class="edge ${e.kind}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${d}" marker-end="url(#arrow)"><title>${esc(title)}</title></path>`;
   });

@@ -2,21 +2,24 @@
 // configuration passes through `esc` (text and attribute values alike: attributes
 // are always double-quoted), and every page name through `pageName`, so a hostile
 // service, host or annotation cannot inject markup, scripts or paths.
+import { createHash } from 'node:crypto';
 
 /** Escapes text for HTML text and double-quoted attribute values. */
 export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  const named: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  // Characters beyond ASCII become numeric references: the site is pure ASCII (see tar.ts).
+  return String(value).replace(/[&<>"']|[^\x00-\x7f]/gu, (c) => named[c] ?? `&#x${c.codePointAt(0)!.toString(16)};`);
 }
 
 /**
  * The file name (without extension) of a page about `name`: the name itself when it
  * is a plain token (letters, digits, dashes, underscores, starting with a letter or
- * digit), else `_` and its UTF-8 bytes in hex (never a clash: plain names cannot
- * start with `_`).
+ * digit, at most 80 characters), else `_` and a hash of it (never a clash with a
+ * plain name: those cannot start with `_`).
  */
 export function pageName(name: string): string {
-  if (/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(name)) return name;
-  return '_' + Buffer.from(name, 'utf8').toString('hex').slice(0, 200);
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/.test(name)) return name;
+  return '_' + createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
 }
 
 export const servicePage = (name: string): string => `services/${pageName(name)}.html`;
@@ -65,13 +68,13 @@ export function page(opts: { title: string; root: string; body: string; fleet: s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(opts.title)} · ${esc(opts.fleet)}</title>
+<title>${esc(opts.title)} &middot; ${esc(opts.fleet)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${esc(opts.root)}style.css">
 <script src="${esc(opts.root)}live.js" defer></script>
 </head>
 <body data-root="${esc(opts.root)}"${scope}>
-<header><span class="brand">float · ${esc(opts.fleet)}</span>
+<header><span class="brand">float &middot; ${esc(opts.fleet)}</span>
 <nav>
 ${nav}
 </nav>

@@ -1,14 +1,16 @@
-// The dashboard as files of the compiled inventory: the rendered site under
-// `.dashboard/` (a dot name, so ansible-playbook does not try to read it as an
-// inventory source), where the float-infra-dashboard role copies it from.
+// The dashboard as a file of the compiled inventory: the rendered site as one tar
+// archive, `.dashboard.tar` (a dot name, so ansible-playbook does not try to read it
+// as an inventory source), which the float-infra-dashboard role ships to the
+// frontends and unpacks. `float dashboard` writes the same site as a directory.
 import type { Plan } from '../plan.js';
-import { DASHBOARD_SUBDIR, renderDashboard } from './site.js';
+import { renderDashboard } from './site.js';
+import { tarArchive } from './tar.js';
 
-export { DASHBOARD_SUBDIR, renderDashboard };
+export { renderDashboard };
 
-/** The site's files as inventory-relative paths. */
+/** Where the archive sits in the inventory directory. */
+export const DASHBOARD_ARCHIVE = '.dashboard.tar';
+
 export function dashboardInventoryFiles(p: Plan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [rel, text] of renderDashboard(p.model, p.schedule)) out.set(`${DASHBOARD_SUBDIR}/${rel}`, text);
-  return out;
+  return new Map([[DASHBOARD_ARCHIVE, tarArchive(renderDashboard(p.model, p.schedule))]]);
 }

@@ -13,13 +13,10 @@ import { LIVE_JS, STYLE_CSS } from './assets.js';
 import { dependencyGraph, graphSvg, type GraphEdge } from './graph.js';
 import { esc, facts, hostPage, link, page, servicePage, table } from './html.js';
 
-/** Where `float compile` puts the site inside the inventory directory (a dot name: Ansible does not read it as inventory). */
-export const DASHBOARD_SUBDIR = '.dashboard';
-
 const code = (s: unknown): string => `<code>${esc(s)}</code>`;
 const list = (items: string[]): string => (items.length ? items.join(', ') : '<span class="none">none</span>');
 const state = (service: string, host: string): string =>
-  `<span class="state" data-service="${esc(service)}" data-host="${esc(host)}" title="live state unknown">·</span>`;
+  `<span class="state" data-service="${esc(service)}" data-host="${esc(host)}" title="live state unknown">&middot;</span>`;
 
 function svcLink(root: string, name: string, names: Set<string>): string {
   return names.has(name) ? link(root, servicePage(name), name) : `${esc(name)} <span class="none">(not a service here)</span>`;

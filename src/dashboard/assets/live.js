@@ -74,7 +74,7 @@
       if (l.service) parts.push('service ' + l.service);
       if (l.host) parts.push('host ' + l.host);
       if (s.metric.severity) parts.push('severity ' + s.metric.severity);
-      li.textContent = parts.join(' · ');
+      li.textContent = parts.join(' \u00b7 ');
       ul.appendChild(li);
       shown++;
     });
