@@ -25,8 +25,8 @@ export interface TestPrometheus {
   stop(): Promise<void>;
 }
 
-/** `up` is a live target labelled {service: upAs.service, host: upAs.host}; `down` a dead one. */
-export async function startPrometheus(upAs: { service: string; host: string }, downAs: { service: string; host: string }): Promise<TestPrometheus> {
+/** A live target labelled {service: upAs.service, host: upAs.host} (Prometheus itself), and, with `downAs`, a dead one. */
+export async function startPrometheus(upAs: { service: string; host: string }, downAs?: { service: string; host: string }): Promise<TestPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'float-prometheus-'));
   const port = await freePort();
   const dead = await freePort();
@@ -52,11 +52,15 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:${port}']
         labels: {service: ${JSON.stringify(upAs.service)}, host: ${JSON.stringify(upAs.host)}}
-  - job_name: dead
+${
+  downAs
+    ? `  - job_name: dead
     static_configs:
       - targets: ['127.0.0.1:${dead}']
         labels: {service: ${JSON.stringify(downAs.service)}, host: ${JSON.stringify(downAs.host)}}
-`,
+`
+    : ''
+}`,
   );
   const child: ChildProcess = spawn(
     'prometheus',
@@ -74,13 +78,14 @@ scrape_configs:
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // Ready when both targets have been scraped and the alert fires.
+  // Ready when the targets have been scraped and (with a dead one) the alert fires.
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       const up = await (await fetch(`${url}/api/v1/query?query=up`)).json();
       const al = await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent('ALERTS{alertstate="firing"}')}`)).json();
-      if (up.data.result.length === 2 && al.data.result.length === 1) break;
+      const alertsReady = downAs ? al.data.result.length === 1 : al.status === 'success';
+      if (up.data.result.length === (downAs ? 2 : 1) && up.data.result.every((r: { value: string[] }) => r.value) && alertsReady) break;
     } catch {
       // not listening yet
     }
