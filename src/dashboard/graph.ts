@@ -63,16 +63,16 @@ export interface Placed {
 
 const NODE_H = 34;
 const LAYER_GAP = 96;
-const NODE_GAP = 28;
+const NODE_GAP = 48;
 const MARGIN = 24;
 const ISOLATED_PER_ROW = 5;
 
 const nodeWidth = (name: string): number => Math.max(96, Math.round(name.length * 7.6 + 28));
 
 /**
- * Layered layout: clients above their servers. Cycles are broken by a depth-first
- * walk in name order (the edges it meets backwards do not constrain layers); a node's
- * layer is the longest path to it; nodes in a layer are ordered by a few barycentre
+ * Layered layout: clients above their servers. Cycles are broken by a greedy order
+ * (edges backwards in it do not constrain layers); a node's layer is the longest path
+ * to it; nodes in a layer are ordered by a few barycentre
  * sweeps (ties by name). Nodes with no edge go in rows below.
  */
 export function layout(g: Graph): { nodes: Placed[]; width: number; height: number } {
@@ -86,20 +86,39 @@ export function layout(g: Graph): { nodes: Placed[]; width: number; height: numb
     if (!l.includes(e.to)) l.push(e.to);
   }
   for (const l of succ.values()) l.sort(byCodePoint);
-  // Acyclic subset of the edges by DFS (grey = on the stack).
-  const state = new Map<string, 1 | 2>();
-  const dag = new Map<string, string[]>(names.map((n) => [n, []]));
-  const visit = (n: string): void => {
-    state.set(n, 1);
-    for (const m of succ.get(n)!) {
-      const st = state.get(m);
-      if (st === 1) continue; // back edge: ignored for layering
-      dag.get(n)!.push(m);
-      if (st === undefined) visit(m);
+  // An order that leaves few edges pointing backwards (Eades, Lin and Smyth's greedy
+  // heuristic for a small feedback arc set; ties by name): sinks go last, sources
+  // first, else the node with the most outgoing minus incoming edges. Edges backwards
+  // in that order do not constrain the layers.
+  const preds0 = new Map<string, Set<string>>(names.map((n) => [n, new Set()]));
+  for (const [n, l] of succ) for (const m of l) preds0.get(m)!.add(n);
+  const left = new Set(names);
+  const outIn = (n: string, dir: 'out' | 'in'): number => [...(dir === 'out' ? succ.get(n)! : preds0.get(n)!)].filter((m) => left.has(m) && m !== n).length;
+  const head: string[] = [];
+  const tail: string[] = [];
+  while (left.size > 0) {
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (const n of [...left].sort(byCodePoint)) {
+        if (outIn(n, 'out') === 0) {
+          tail.unshift(n);
+          left.delete(n);
+          moved = true;
+        } else if (outIn(n, 'in') === 0) {
+          head.push(n);
+          left.delete(n);
+          moved = true;
+        }
+      }
     }
-    state.set(n, 2);
-  };
-  for (const n of names) if (!state.has(n)) visit(n);
+    if (left.size === 0) break;
+    const pick = [...left].sort((a, b) => outIn(b, 'out') - outIn(b, 'in') - (outIn(a, 'out') - outIn(a, 'in')) || byCodePoint(a, b))[0];
+    head.push(pick);
+    left.delete(pick);
+  }
+  const rank = new Map([...head, ...tail].map((n, i) => [n, i]));
+  const dag = new Map<string, string[]>(names.map((n) => [n, succ.get(n)!.filter((m) => rank.get(m)! > rank.get(n)!)]));
   // Longest-path layers in topological order (Kahn, name order).
   const indeg = new Map<string, number>(names.map((n) => [n, 0]));
   for (const l of dag.values()) for (const m of l) indeg.set(m, indeg.get(m)! + 1);
