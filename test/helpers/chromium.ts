@@ -91,6 +91,7 @@ export class Browser {
       }
     });
     for (const d of ['Page', 'Runtime', 'Log', 'Network']) await b.send(`${d}.enable`);
+    await b.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 900, deviceScaleFactor: 1, mobile: false });
     return b;
   }
 
