@@ -73,6 +73,7 @@ const CODES = {
   F2150: 'a dashboard output directory float will not or cannot write',
   F2151: "Prometheus' API unreachable or answering something else",
   F2152: 'no host runs the Prometheus service for float status',
+  F2153: 'a dependency in annotations naming a service that is not configured',
   F3010: 'test environment state file unreadable or malformed',
   F3011: 'malformed credentials file',
   F3012: 'configuration locked by another float process',

@@ -61,4 +61,19 @@ describe('float dashboard', () => {
       expect(inv.stderr).not.toContain('dashboard');
     }
   });
+
+  it('float check warns about a dependency naming a service that is not configured (F2153), not about one that is', () => {
+    const cfg = writeTree(
+      baseTree({
+        'services.yml': `${SERVICES}  annotations:\n    dependencies:\n      - client: app\n        server: ghost/x\n      - client: app\n        server: frontend/nginx\n`,
+      }),
+      'float-dashboard-check-',
+    );
+    const r = float('check', '--config', join(cfg, 'config.yml'));
+    expect(r.status, r.stderr).toBe(0);
+    const warnings = r.stderr.trim().split('\n').filter((l) => l.includes('[F2153]'));
+    expect(warnings).toEqual([
+      `${join(cfg, 'services.yml')}:8:17: warning: service 'web': the server of annotations.dependencies[0] ("ghost/x") names the service "ghost", which is not configured (or not enabled) [F2153]`,
+    ]);
+  });
 });
