@@ -30,12 +30,6 @@ export function link(root: string, path: string, text: string, cls?: string): st
   return `<a href="${esc(root + path)}"${cls ? ` class="${esc(cls)}"` : ''}>${esc(text)}</a>`;
 }
 
-export interface Column {
-  head: string;
-  /** Cell contents, already HTML. */
-  cells: string[];
-}
-
 /** A table: `head` plain text, `rows` already HTML; `attrs` per row (already escaped attribute text). */
 export function table(id: string, head: string[], rows: string[][], rowAttrs?: string[]): string {
   if (rows.length === 0) return `<p class="none" id="${esc(id)}">none</p>`;

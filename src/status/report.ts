@@ -4,6 +4,7 @@
 // A series belongs to an instance by its labels: `service` (or `float_service`) names
 // the service and `host` (or, lacking it, `instance`) the host, compared by its first
 // DNS label without a port. An instance with several targets is down when any is.
+import { byCodePoint } from '../inventory/names.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import type { Sample } from './prometheus.js';
 
@@ -48,7 +49,7 @@ export function statusReport(schedule: ScheduleResult, services: string[], up: S
   const other = [...byKey.entries()]
     .filter(([k]) => !used.has(k))
     .flatMap(([, ss]) => ss.map((s) => ({ ...seriesKey(s.metric), up: s.value[1] === '1', labels: s.metric })))
-    .sort((a, b) => a.service.localeCompare(b.service) || a.host.localeCompare(b.host) || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
+    .sort((a, b) => byCodePoint(a.service, b.service) || byCodePoint(a.host, b.host) || byCodePoint(JSON.stringify(a.labels), JSON.stringify(b.labels)));
   const al = alerts
     .filter((s) => (s.metric.alertstate ?? 'firing') === 'firing')
     .map((s) => {
@@ -61,10 +62,13 @@ export function statusReport(schedule: ScheduleResult, services: string[], up: S
         labels: s.metric,
       };
     })
-    .sort((a, b) => a.alertname.localeCompare(b.alertname) || (a.service ?? '').localeCompare(b.service ?? '') || (a.host ?? '').localeCompare(b.host ?? ''));
+    .sort((a, b) => byCodePoint(a.alertname, b.alertname) || byCodePoint(a.service ?? '', b.service ?? '') || byCodePoint(a.host ?? '', b.host ?? ''));
   summary.alerts = al.length;
   return { services: svc, alerts: al, other_targets: other, summary };
 }
+
+/** Label values come from Prometheus: control characters are not passed to the terminal. */
+const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 
 function columns(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -83,13 +87,13 @@ export function formatStatus(r: StatusReport): string {
     out += `${alerts} alert${alerts === 1 ? '' : 's'} firing:\n`;
     for (const a of r.alerts) {
       const where = [a.service ? `service=${a.service}` : '', a.host ? `host=${a.host}` : '', a.severity ? `severity=${a.severity}` : ''].filter(Boolean).join(' ');
-      out += `  ${a.alertname}${where ? '  ' + where : ''}\n`;
+      out += `  ${clean(a.alertname)}${where ? '  ' + clean(where) : ''}\n`;
     }
   }
   const downOther = r.other_targets.filter((t) => !t.up);
   if (downOther.length) {
     out += `${downOther.length} other target${downOther.length === 1 ? '' : 's'} down:\n`;
-    for (const t of downOther) out += `  ${t.labels.job ?? ''} ${t.labels.instance ?? ''}\n`.replace(/ +\n$/, '\n');
+    for (const t of downOther) out += `  ${clean(t.labels.job ?? '')} ${clean(t.labels.instance ?? '')}\n`.replace(/ +\n$/, '\n');
   }
   return out;
 }
