@@ -1,6 +1,7 @@
 // float compile: plan (load, check, schedule), derive the inventory, emit it.
 import { dirname, join, resolve } from 'node:path';
 import { FloatUserError } from './config/diagnostics.js';
+import { dashboardInventoryFiles } from './dashboard/index.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
 import type { Inventory } from './inventory/types.js';
@@ -28,7 +29,9 @@ export function compile(configPath: string, opts: CompileOptions = {}): Compiled
   const outDir = resolve(opts.out ?? defaultInventoryDir(configPath));
   let files: number;
   try {
-    ({ files } = emitInventory(inventory, outDir, { extraFiles: opts.extraFiles }));
+    // The admin dashboard is rendered beside the inventory (float-infra-dashboard serves it).
+    const extraFiles = new Map([...dashboardInventoryFiles(p), ...(opts.extraFiles ?? [])]);
+    ({ files } = emitInventory(inventory, outDir, { extraFiles }));
   } catch (err) {
     // The file system refusing (not a directory, read-only, full) is the user's to fix, not a bug.
     const code = (err as NodeJS.ErrnoException).code;

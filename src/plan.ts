@@ -4,6 +4,7 @@ import { FloatUserError, hasErrors, sortDiagnostics, type Diagnostic } from './c
 import { hostileStringChecks } from './config/hostile.js';
 import { loadConfig, type Model } from './config/load.js';
 import { semanticChecks } from './config/semantic.js';
+import { dependencyChecks } from './dashboard/check.js';
 import { scheduleModel, type SchedulerMode } from './scheduler/index.js';
 import type { ScheduleResult } from './scheduler/types.js';
 
@@ -24,7 +25,7 @@ export function tryPlan(configPath: string, opts: { scheduler?: SchedulerMode } 
   const diagnostics = [...loaded.diagnostics];
   if (!loaded.model) return { diagnostics: sortDiagnostics(diagnostics) };
   const semantic = semanticChecks(loaded.model);
-  diagnostics.push(...semantic, ...hostileStringChecks(loaded.model));
+  diagnostics.push(...semantic, ...hostileStringChecks(loaded.model), ...dependencyChecks(loaded.model));
   const sched = scheduleModel(loaded.model, opts.scheduler ?? loaded.model.config.scheduler);
   diagnostics.push(...sched.diagnostics);
   const sorted = sortDiagnostics(diagnostics);

@@ -9,6 +9,7 @@ import { refreshCredentials, secretsInventoryFile, secretsPath, type Credentials
 import { makeVaultCodec } from './credentials/vault.js';
 import { backupSshKeyInventoryFile } from './credentials/backup-ssh-key.js';
 import { loadVaultPassword } from './credentials/vault-password.js';
+import { dashboardInventoryFiles } from './dashboard/index.js';
 import { deriveInventory } from './inventory/derive.js';
 import { emitInventory } from './inventory/emit.js';
 import { plan, type Plan } from './plan.js';
@@ -36,7 +37,7 @@ export async function prepare(configPath: string, opts: { out?: string; now?: Da
   const password = await loadVaultPassword({ env: process.env, fallbackFile: p.model.config.vault_password_file });
   const codec = makeVaultCodec(password);
   const credentials = await refreshCredentials(p.model, inventory, codec, opts.now);
-  const extraFiles = new Map<string, string>();
+  const extraFiles = dashboardInventoryFiles(p);
   if (existsSync(secretsPath(p.model))) extraFiles.set('group_vars/all/secrets.yml', secretsInventoryFile(p.model));
   const backupKey = backupSshKeyInventoryFile(p.model.config.credentials_dir);
   if (backupKey) extraFiles.set('group_vars/all/backup_ssh_key.yml', backupKey);

@@ -137,4 +137,16 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['float ssh host1', 'float ssh host1 -i ~/.ssh/work -o ConnectTimeout=5 -- systemctl --failed'],
     load: () => import('./ssh.js'),
   },
+  {
+    name: 'dashboard',
+    summary: 'render the admin dashboard (services, hosts, endpoints, dependency graph) as a static site',
+    examples: ['float dashboard', 'float dashboard --out /tmp/dashboard --open'],
+    load: () => import('./dashboard.js'),
+  },
+  {
+    name: 'status',
+    summary: "show which instances are up and which alerts fire, from Prometheus' API",
+    examples: ['float status', 'float status --json', 'float status --url http://127.0.0.1:9090'],
+    load: () => import('./status.js'),
+  },
 ];
