@@ -8,6 +8,7 @@ import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from './schema/
 import { at, locate, type Sourced } from './source.js';
 import { checkUnimplemented } from './unimplemented.js';
 import { svcPos } from './positions.js';
+import { lifecycleChecks } from './lifecycle.js';
 
 
 function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
@@ -431,5 +432,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...checkAddresses(model),
     ...checkBuiltinServices(model),
     ...checkUnimplemented(model),
+    ...lifecycleChecks(model),
   ];
 }

@@ -31,14 +31,12 @@ const BACKUPS = 'float runs no backup agent yet';
 const UNIMPLEMENTED: readonly Unimplemented[] = [
   // Services
   { kind: 'service', attribute: 'datasets', missing: `${BACKUPS}: nothing is backed up or restored` },
-  { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
   { kind: 'service', attribute: 'monitoring_endpoints', missing: `only the firewall opens these ports; ${MONITORING}` },
   { kind: 'service', attribute: 'prober_alert_timeout', missing: MONITORING },
   // Public endpoints
   { kind: 'public_endpoint', attribute: 'enable_sso_proxy', missing: `${SSO}, so the endpoint would be served to everyone`, errorWhenTrue: true },
   // Global variables
   { kind: 'global', attribute: 'net_overlays', missing: 'only DNS and the firewall use overlay addresses; no role sets up the overlay network (tinc): hosts must already reach each other on their ip_<overlay> addresses' },
-  { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },
   { kind: 'global', attribute: 'enable_keystore', missing: SSO },
   { kind: 'global', attribute: 'sso_server_url', missing: SSO },
   { kind: 'global', attribute: 'sso_extra_allowed_services', missing: SSO },
@@ -63,7 +61,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'alertmanager_smtp_auth_password', missing: MONITORING },
   { kind: 'global', attribute: 'alertmanager_smtp_hello', missing: MONITORING },
   { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
-  { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
   { kind: 'global', attribute: 'backup_repository_uri', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_repository_restic_password', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_config', missing: BACKUPS },

@@ -12,6 +12,7 @@ import { publicDnsVars } from './public-dns.js';
 import { endpointServerNames, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
+import { lifecycleHostVars, TURNDOWN_GROUP } from './lifecycle.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -34,6 +35,7 @@ export function hostGroups(ctx: Context, viewGroup: (key: string) => string): Re
     if (Object.keys(h.overlays).length > 0) groups.add('net_overlay');
     for (const s of ctx.servicesOnHost.get(h.name)!) groups.add(groupName(s.name));
     groups.add(viewGroup(ctx.viewOf.get(h.name)!));
+    if (h.turndown) groups.add(TURNDOWN_GROUP);
     out[h.name] = [...groups].sort(byCodePoint);
   }
   return out;
@@ -412,6 +414,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_host_overlay_networks = Object.keys(h.overlays).sort(byCodePoint);
   vars.float_host_service_credentials = hostCredentials(ctx, h);
   vars.float_host_firewall = firewallRules(ctx, h);
+  Object.assign(vars, lifecycleHostVars(ctx, h));
   return vars;
 }
 

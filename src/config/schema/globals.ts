@@ -109,6 +109,8 @@ export const globals = z.looseObject({
   ssh_allowed_from: z.array(cidr).optional(),
   nginx_top_level_domain_redirects: z.record(z.string(), z.string()).default({}),
   volumes_vg: z.string().default('vg0'),
+  /** Size of volumes_vg (LVM units, e.g. 100G); a host variable of the same name wins. float check warns when the volumes scheduled on a host exceed it (F2164). */
+  volumes_vg_size: z.union([z.string(), z.number()]).optional(),
   ...referenceGlobals,
 });
 
