@@ -11,10 +11,11 @@ import { pickFreeNetwork } from '../../src/env/spec.js';
 import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
+import { lifecycle } from './cluster/lifecycle.js';
 import { join } from 'node:path';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [];
+const SUITES: ClusterSuite[] = [lifecycle];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
