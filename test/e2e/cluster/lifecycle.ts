@@ -217,6 +217,35 @@ lcsink:
       expect(policy.out).not.toContain('n=trixie');
     });
 
+    it('apt-upgrade goes host by host and stops at the first failure (in --check: no network here)', () => {
+      // Positive control: every host, one at a time (the task runs once per host).
+      const ok = ctx.float(['run', 'apt-upgrade', '--check'], 'lifecycle: apt-upgrade --check');
+      expect(ok.status, ok.out.slice(-3000)).toBe(0);
+      expect(Object.keys(recap(ok.out)).sort()).toEqual([...CLUSTER_HOSTS].sort());
+      expect(ok.out.match(/^TASK \[Upgrade all packages\]/gm)).toHaveLength(CLUSTER_HOSTS.length);
+      // A broken APT configuration on every host: the first host fails, no other host is touched.
+      const broken = '/etc/apt/apt.conf.d/99lifecycle-broken';
+      for (const h of CLUSTER_HOSTS) ctx.on(h, `echo 'this is { not apt syntax' > ${broken}`);
+      try {
+        const r = ctx.float(['run', 'apt-upgrade', '--check'], 'lifecycle: apt-upgrade --check, broken');
+        expect(r.status).not.toBe(0);
+        expect(r.out.match(/^TASK \[Upgrade all packages\]/gm)).toHaveLength(1);
+        const counts = Object.values(recap(r.out));
+        expect(counts.filter((c) => c.failed > 0)).toHaveLength(1);
+      } finally {
+        for (const h of CLUSTER_HOSTS) ctx.on(h, `rm -f ${broken}`);
+      }
+    });
+
+    it('bootstrap prepares a host (here one already prepared: python3 present, keys and certificate in place)', () => {
+      const r = ctx.float(['run', 'bootstrap', '--limit', 'be1'], 'lifecycle: bootstrap be1');
+      expect(r.status, r.out.slice(-3000)).toBe(0);
+      expect(Object.keys(recap(r.out))).toEqual(['be1']);
+      expect(r.out).toContain('TASK [Install python3 for Ansible]');
+      expect(ctx.on('be1', 'hostname').out).toBe('be1');
+      expect(ctx.on('be1', 'test -s /etc/ssh/ssh_host_ed25519_key-cert.pub').status).toBe(0);
+    });
+
     it('msmtp is the system sendmail; its password file is readable by root and group msmtp only', () => {
       for (const h of ['be1', 'aux1']) {
         expect(ctx.on(h, 'stat -c "%a %U %G" /etc/msmtprc').out, h).toBe('640 root msmtp');
