@@ -88,6 +88,18 @@ const PLAYBOOK = `---
 - name: Lifecycle test services
   hosts: all
   tasks:
+    - name: Directory of the test units
+      ansible.builtin.file:
+        path: /usr/local/lib/systemd/system
+        state: directory
+        mode: "0755"
+    - name: Data directory of lcmove
+      ansible.builtin.file:
+        path: /var/lib/lcmove
+        state: directory
+        owner: docker-lcmove
+        mode: "0755"
+      when: float_enable_lcmove
     - name: Data of lcmove
       ansible.builtin.copy:
         dest: /var/lib/lcmove/index.html
@@ -173,7 +185,7 @@ export const lifecycle: ClusterSuite = {
   name: 'lifecycle',
   services: () => `
 lcmove:
-  scheduling_group: lc-a
+  scheduling_group: lc_a
   num_instances: 1
   service_credentials:
     - name: lcmove
@@ -196,7 +208,7 @@ lcsink:
   root_user: ${ROOT_USER}
   tls: false
 `,
-  hostGroups: { be1: ['lc-a'], be2: ['lc-b'] },
+  hostGroups: { be1: ['lc_a'], be2: ['lc_b'] },
   passwords: ['- {name: lifecycle_smtp_password, length: 24}'],
   files: () => ({ 'lifecycle.yml': PLAYBOOK, 'lcsink.py': SINK }),
   playbooks: ['lifecycle.yml'],
@@ -302,7 +314,7 @@ lcsink:
   changes(ctx) {
     let moved = '';
     it('lcmove moved from be1 to be2 leaves no user, credentials, firewall allowance or unit on be1, and its data is reported', () => {
-      ctx.edit('services.yml', (t) => t.replace(/(lcmove:\n  scheduling_group: )lc-a/, '$1lc-b'), 'lcmove moves to be2');
+      ctx.edit('services.yml', (t) => t.replace(/(lcmove:\n  scheduling_group: )lc_a/, '$1lc_b'), 'lcmove moves to be2');
       moved = ctx.runOk([], 'lifecycle: move lcmove').out;
       expect(moved).toMatch(/left behind on be1: service lcmove: \/var\/lib\/lcmove/);
       // be1: gone, but the data.
