@@ -5,6 +5,7 @@ import { hostileStringChecks } from './config/hostile.js';
 import { loadConfig, type Model } from './config/load.js';
 import { semanticChecks } from './config/semantic.js';
 import { dependencyChecks } from './dashboard/check.js';
+import { volumeCommitChecks } from './config/lifecycle.js';
 import { scheduleModel, type SchedulerMode } from './scheduler/index.js';
 import type { ScheduleResult } from './scheduler/types.js';
 
@@ -27,7 +28,7 @@ export function tryPlan(configPath: string, opts: { scheduler?: SchedulerMode } 
   const semantic = semanticChecks(loaded.model);
   diagnostics.push(...semantic, ...hostileStringChecks(loaded.model), ...dependencyChecks(loaded.model));
   const sched = scheduleModel(loaded.model, opts.scheduler ?? loaded.model.config.scheduler);
-  diagnostics.push(...sched.diagnostics);
+  diagnostics.push(...sched.diagnostics, ...volumeCommitChecks(loaded.model, sched.result.assignments));
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted };
   return { plan: { model: loaded.model, schedule: sched.result, diagnostics: sorted }, diagnostics: sorted };

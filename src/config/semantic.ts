@@ -13,6 +13,7 @@ import { checkAdmins } from './admins.js';
 import { svcPos } from './positions.js';
 import { monitoringChecks } from './monitoring.js';
 import { checkLogs } from './logs.js';
+import { lifecycleChecks } from './lifecycle.js';
 
 
 function hostPos(model: Model, host: string, path: PropertyKey[], key = false): Position {
@@ -439,5 +440,6 @@ export function semanticChecks(model: Model): Diagnostic[] {
     ...monitoringChecks(model),
     ...checkLogs(model),
     ...checkAdmins(model),
+    ...lifecycleChecks(model),
   ];
 }

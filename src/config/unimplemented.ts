@@ -29,10 +29,7 @@ const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
 /** The one list: attribute -> what is missing. */
 const UNIMPLEMENTED: readonly Unimplemented[] = [
-  // Services
-  { kind: 'service', attribute: 'volumes', missing: 'no role creates LVM volumes (volumes_vg); nothing is created or mounted' },
   // Global variables
-  { kind: 'global', attribute: 'volumes_vg', missing: 'no role creates LVM volumes' },
   { kind: 'global', attribute: 'enable_keystore', missing: SSO },
   { kind: 'global', attribute: 'sso_server_url', missing: SSO },
   { kind: 'global', attribute: 'sso_extra_allowed_services', missing: SSO },
@@ -44,7 +41,6 @@ const UNIMPLEMENTED: readonly Unimplemented[] = [
   { kind: 'global', attribute: 'prometheus_federated_targets', missing: MONITORING_EXTRA },
   { kind: 'global', attribute: 'prometheus_additional_blackbox_probers', missing: MONITORING_EXTRA },
   { kind: 'global', attribute: 'acme_private_key', missing: 'the ACME client (certbot) registers its own account key' },
-  { kind: 'global', attribute: 'mail_relay', missing: 'no role configures a mail relay on the hosts' },
   { kind: 'global', attribute: 'backup_litestream_config', missing: BACKUPS },
   { kind: 'global', attribute: 'backup_litestream_credentials', missing: BACKUPS },
 ];

@@ -17,6 +17,7 @@ import { monitoringFirewallRules, monitoringGroupVars } from './monitoring.js';
 import { backupGlobalVars, backupHostVars } from './backups.js';
 import { logClientCredential, logGlobals, logUnits } from './logs.js';
 import { LOG_COLLECTOR_PORT, LOG_COLLECTOR_SERVICE } from '../config/logs.js';
+import { lifecycleHostVars, TURNDOWN_GROUP } from './lifecycle.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -39,6 +40,7 @@ export function hostGroups(ctx: Context, viewGroup: (key: string) => string): Re
     if (Object.keys(h.overlays).length > 0) groups.add('net_overlay');
     for (const s of ctx.servicesOnHost.get(h.name)!) groups.add(groupName(s.name));
     groups.add(viewGroup(ctx.viewOf.get(h.name)!));
+    if (h.turndown) groups.add(TURNDOWN_GROUP);
     out[h.name] = [...groups].sort(byCodePoint);
   }
   return out;
@@ -425,6 +427,7 @@ export function hostVars(ctx: Context, h: Host): Vars {
   vars.float_overlays = hostOverlays(ctx, h);
   Object.assign(vars, backupHostVars(ctx, h));
   vars.float_log_units = logUnits(ctx, h);
+  Object.assign(vars, lifecycleHostVars(ctx, h));
   return vars;
 }
 

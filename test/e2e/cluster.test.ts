@@ -13,6 +13,7 @@ import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 import { adminSuite } from './cluster/admin.js';
 import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
 import { dashboardSuite } from './cluster/dashboard.js';
+import { lifecycle } from './cluster/lifecycle.js';
 import { join } from 'node:path';
 import { overlaySuite } from './cluster/overlay.js';
 import { monitoring } from './cluster/monitoring.js';
@@ -20,7 +21,7 @@ import { backupsSuite } from './cluster/backups.js';
 import { logsSuite } from './cluster/logs.js';
 
 /** The suites, in the order their changes run. */
-const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite, logsSuite, adminSuite, dashboardSuite];
+const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite, logsSuite, adminSuite, dashboardSuite, lifecycle];
 
 const wanted = process.env.FLOAT_CLUSTER_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
 const active = wanted ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -209,7 +209,7 @@ describe.concurrent('hostile configuration strings (float check)', { timeout: 60
 
   it('dataset and volume names are file names, their paths absolute: F1028', async () => {
     const r = await check(
-      service('  datasets:\n    - {name: ../db, path: /var/lib/db}\n    - {name: ok, path: "relative/x"}\n  volumes:\n    - {name: ".hidden", path: /srv/v}\n    - {name: data, path: /srv/data, size: 1G}\n'),
+      service('  datasets:\n    - {name: ../db, path: /var/lib/db}\n    - {name: ok, path: "relative/x"}\n  volumes:\n    - {name: ".hidden", path: /srv/v, size: 1G}\n    - {name: data, path: /srv/data, size: 1G}\n'),
     );
     expect(coded(r).filter((c) => !c.endsWith('F2122'))).toEqual(['services.yml:4:14 F1028', 'services.yml:5:24 F1028', 'services.yml:7:14 F1028']);
   });

@@ -130,6 +130,8 @@ export const globals = z.looseObject({
   admin_auth: z.enum(['certificate', 'password', 'certificate+password']).optional(),
   /** A personal account per admin on every host (float-base-ssh). */
   admin_accounts: z.boolean().default(false),
+  /** Size of volumes_vg (LVM units, e.g. 100G); a host variable of the same name wins. float check warns when the volumes scheduled on a host exceed it (F2164). */
+  volumes_vg_size: z.union([z.string(), z.number()]).optional(),
   ...referenceGlobals,
 });
 
