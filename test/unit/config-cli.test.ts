@@ -94,6 +94,6 @@ describe.concurrent('float check (CLI)', { timeout: 60_000 }, () => {
 
   it('the reference example configurations pass', async () => {
     const r = await check({}, { base: false, config: join(REPO_ROOT, 'test/fixtures/reference/simple-http/config.yml') });
-    expect(r).toEqual({ code: 0, stdout: 'ok: 4 services, 1 hosts\n', errors: [] });
+    expect(r).toEqual({ code: 0, stdout: 'ok: 7 services, 1 hosts\n', errors: [] });
   });
 });

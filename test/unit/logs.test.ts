@@ -114,7 +114,9 @@ describe('derive', () => {
   });
 
   it('unit and container names map to their service and container', () => {
+    // prometheus.service: the built-in monitoring service, scheduled on host2 here.
     expect(inv.hostVars.host2.float_log_units).toEqual({
+      'prometheus.service': { service: 'prometheus', container: '' },
       'web-http': { service: 'web', container: 'http' },
       'web-http.service': { service: 'web', container: 'http' },
       'web-worker.service': { service: 'web', container: '' },
