@@ -19,7 +19,7 @@ describe('float dashboard', () => {
     const r = float('dashboard', '--config', join(cfg, 'config.yml'), '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote the dashboard`);
-    expect(readdirSync(join(out, 'services')).sort()).toEqual(['acme.html', 'frontend.html', 'web.html']);
+    expect(readdirSync(join(out, 'services')).sort()).toEqual(['acme.html', 'alertmanager.html', 'frontend.html', 'log-collector.html', 'prober.html', 'prometheus.html', 'web.html']);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('href="services/web.html"');
     // Without web, its page is gone: the directory is replaced, not added to.
     writeFileSync(join(cfg, 'services.yml'), `include:\n  - ${JSON.stringify(join(REPO_ROOT, 'services.default.yml'))}\n`);

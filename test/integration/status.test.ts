@@ -14,7 +14,8 @@ const float = (...args: string[]) => spawnSync(process.execPath, [FLOAT, ...args
 const skip = prometheusMissing();
 if (skip && process.env.FLOAT_E2E_REQUIRED === '1') throw new Error(`FLOAT_E2E_REQUIRED=1 but ${skip}`);
 
-// web on host2 and host3 (backend, num_instances all); frontend and acme on host1.
+// web on host2 and host3 (backend, num_instances all); frontend and acme on host1; the
+// built-in monitoring and log services on the backends (no metrics for them here).
 const SERVICES = `include:\n  - ${JSON.stringify(join(REPO_ROOT, 'services.default.yml'))}\nweb:\n  scheduling_group: backend\n`;
 
 describe.skipIf(skip !== undefined)('float status with a real Prometheus', () => {
@@ -41,7 +42,7 @@ describe.skipIf(skip !== undefined)('float status with a real Prometheus', () =>
     expect(lines).toContain('web host2 up 1/1'); // the positive control
     expect(lines).toContain('web host3 down 0/1');
     expect(lines).toContain('frontend host1 unknown -');
-    expect(r.stdout).toContain('4 instances: 1 up, 1 down, 2 without metrics');
+    expect(r.stdout).toContain('8 instances: 1 up, 1 down, 6 without metrics');
     expect(r.stdout).toContain('1 alert firing:\n  ServiceInstanceDown  service=web host=host3 severity=page\n');
   });
 
@@ -55,7 +56,7 @@ describe.skipIf(skip !== undefined)('float status with a real Prometheus', () =>
     ]);
     expect(j.alerts).toHaveLength(1);
     expect(j.alerts[0]).toMatchObject({ alertname: 'ServiceInstanceDown', service: 'web', host: 'host3', severity: 'page' });
-    expect(j.summary).toEqual({ instances: 4, up: 1, down: 1, unknown: 2, alerts: 0 + 1 });
+    expect(j.summary).toEqual({ instances: 8, up: 1, down: 1, unknown: 6, alerts: 0 + 1 });
   });
 
   it('exits 0 when every instance with metrics is up and nothing fires (host labels may be FQDNs)', () => {
@@ -80,7 +81,9 @@ describe.skipIf(skip !== undefined)('float status with a real Prometheus', () =>
   });
 
   it('without --url, needs a host running the Prometheus service (F2152)', () => {
-    const r = float('status', '--config', config);
+    // Without services.default.yml: no built-in prometheus service.
+    const bare = join(writeTree(baseTree({ 'services.yml': 'web:\n  scheduling_group: backend\n' }), 'float-status-bare-'), 'config.yml');
+    const r = float('status', '--config', bare);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("no host runs the service 'prometheus'");
     expect(r.stderr).toContain('[F2152]');
