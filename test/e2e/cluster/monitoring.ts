@@ -2,7 +2,8 @@
 // every target float compiled, an https one over mutual TLS; the prober probes the
 // public endpoints through fe1; the firewall opens scrape ports to the prometheus host
 // only; a stopped container raises ServiceInstanceDown naming service and host at a
-// webhook receiver (python3 http.server on fe1, the `mon-webhook` service), resolved
+// webhook receiver (python3 http.server on fe1, the `mon-webhook` service: aux1 is the host
+// powered off, so the receiver cannot live there), resolved
 // once it runs again; powering aux1 off raises HostDown and none of aux1's other alerts.
 import { expect, it } from 'vitest';
 import { envUp } from '../../../src/env/local-hosts.js';
