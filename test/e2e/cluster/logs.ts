@@ -62,6 +62,11 @@ function tcpOpens(addr: string, port: number): Promise<boolean> {
   });
 }
 
+/** The output lines of `float logs` that are log lines (ssh may add warnings on stderr). */
+function printed(out: string): string[] {
+  return out.split('\n').filter((l) => /^(\{|\d{4}-\d{2}-\d{2}T)/.test(l));
+}
+
 /** One syslog line sent to the collector with openssl s_client from `host`, presenting `certArgs`. */
 function sendTls(ctx: ClusterCtx, host: string, certArgs: string, token: string): string {
   const line = `<13>1 2026-01-01T00:00:00Z ${host} tls-probe - - - @cee:{"msg":"${token}"}`;
@@ -107,7 +112,7 @@ logs-e2e:
       expect(found.out).toMatch(new RegExp(`^\\S+ be1 logs-e2e-talker\\[logs-e2e/talker\\]: ${token}$`, 'm'));
       const asJson = ctx.float(['logs', '--json', '--host', 'be1', '--since', '10m', token]);
       expect(asJson.status, asJson.out).toBe(0);
-      expect(JSON.parse(asJson.out.trim().split('\n').pop()!)).toMatchObject({ host: 'be1', service: 'logs-e2e', container: 'talker', msg: token });
+      expect(JSON.parse(printed(asJson.out).pop()!)).toMatchObject({ host: 'be1', service: 'logs-e2e', container: 'talker', msg: token });
       // The filters filter: another service, or another host, has no such line (exit 1, nothing printed).
       const other = ctx.float(['logs', '--service', 'log-collector', token]);
       expect(other.status).toBe(1);
@@ -216,7 +221,7 @@ logs-e2e:
       expect(recs.length).toBeGreaterThanOrEqual(100);
       // float logs prints them in the same order.
       const listed = ctx.float(['logs', '--host', 'be2', tag]);
-      expect(listed.out.trim().split('\n').map((l) => Number(/ line (\d+)$/.exec(l)?.[1]))).toEqual(numbers);
+      expect(printed(listed.out).map((l) => Number(/ line (\d+)$/.exec(l)?.[1]))).toEqual(numbers);
     });
   },
 };
