@@ -13,7 +13,7 @@ import { svcPos } from './positions.js';
 
 export interface Unimplemented {
   /** Where the attribute is written: a service attribute, a public endpoint attribute, or a global variable. */
-  kind: 'service' | 'public_endpoint' | 'global';
+  kind: 'service' | 'public_endpoint' | 'monitoring_endpoint' | 'global';
   attribute: string;
   /** What no role does yet, completing "accepted, but …". */
   missing: string;
@@ -29,6 +29,8 @@ const BACKUPS = 'float backs up datasets with restic only (no litestream)';
 
 /** The one list: attribute -> what is missing. */
 const UNIMPLEMENTED: readonly Unimplemented[] = [
+  // Monitoring endpoints
+  { kind: 'monitoring_endpoint', attribute: 'healthcheck_http_method', missing: "Prometheus' own scrape (the `up` series) is the instance's health check; no separate probe is sent" },
   // Global variables
   { kind: 'global', attribute: 'enable_keystore', missing: SSO },
   { kind: 'global', attribute: 'sso_server_url', missing: SSO },
@@ -65,7 +67,16 @@ export function checkUnimplemented(model: Model, table: readonly Unimplemented[]
     if (u.kind === 'service') {
       for (const s of model.services) {
         const v = s[u.attribute as keyof Service];
-        if (isSet(v)) uses.push({ pos: svcPos(model, s.name, [u.attribute], true), what: `'${u.attribute}' of service '${s.name}'`, value: v });
+        // Only where written: an attribute with a default is set on every service.
+        if (isSet(v) && at(model.sources.services, [s.name, u.attribute])) uses.push({ pos: svcPos(model, s.name, [u.attribute], true), what: `'${u.attribute}' of service '${s.name}'`, value: v });
+      }
+    } else if (u.kind === 'monitoring_endpoint') {
+      for (const s of model.services) {
+        s.monitoring_endpoints.forEach((e, i) => {
+          const path = ['monitoring_endpoints', i, u.attribute];
+          // Only where written: the schema gives it a default.
+          if (at(model.sources.services, [s.name, ...path])) uses.push({ pos: svcPos(model, s.name, path, true), what: `'${u.attribute}' of a monitoring endpoint of service '${s.name}'`, value: (e as Record<string, unknown>)[u.attribute] });
+        });
       }
     } else if (u.kind === 'public_endpoint') {
       for (const s of model.services) {

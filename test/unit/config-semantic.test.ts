@@ -242,6 +242,14 @@ describe('attributes no role acts on yet (F2030)', () => {
     expect(d[0].message).toContain('certbot');
   });
 
+  it('an attribute with a default warns only where it is written (healthcheck_http_method)', () => {
+    const svc = (extra: string) => `a:\n  scheduling_group: backend\n  monitoring_endpoints:\n    - port: 9100\n      scheme: http\n${extra}`;
+    expect(diagnose({ 'services.yml': svc('') })).toEqual([]);
+    const d = diagnose({ 'services.yml': svc('      healthcheck_http_method: GET\n') });
+    expect(d.map((x) => x.at)).toEqual(['services.yml:6:7 F2030']);
+    expect(d[0].message).toMatch(/^'healthcheck_http_method' of a monitoring endpoint of service 'a' is accepted but not acted on: /);
+  });
+
   it('enable_sso_proxy: true is enforced by the frontends (admin-only endpoints), so it is no longer refused', () => {
     const services = (v: boolean) => `a:\n  scheduling_group: backend\n  public_endpoints:\n    - {name: admin, port: 8080, enable_sso_proxy: ${v}}\n` + FRONTEND;
     expect(diagnose({ 'services.yml': services(true) })).toEqual([]);
