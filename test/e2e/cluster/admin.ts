@@ -60,7 +60,7 @@ const sawPath = (ctx: ClusterCtx, path: string) => backendLog(ctx).split('\n').f
 /** ssh to a host as `user` with a key (and its certificate beside it, when there is one), running `command`. */
 function ssh(ctx: ClusterCtx, host: 'be1' | 'fe1', user: string, key: string, command: string, certFile?: string) {
   return sh('ssh', [
-    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10',
+    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10',
     '-o', `CertificateFile=${certFile ?? '/dev/null'}`, '-i', key, `${user}@${ctx.ip[host]}`, command,
   ]);
 }
