@@ -197,7 +197,9 @@ admin-echo:
 
     it("removing alice: her client certificate, SSH key and SSH certificate are refused; bob's still work", () => {
       // Before: alice's SSH certificate works (the positive control for the same file after).
-      expect(ssh(ctx, 'be1', 'root', L('alice_ed25519'), 'true', L('alice-cert.pub')).status).toBe(0);
+      const a = ctx.float(['ssh-cert', 'alice', '--pubkey', L('alice_ed25519.pub'), '--out', L('alice-cert-2.pub')]);
+      expect(a.status, a.out).toBe(0);
+      expect(ssh(ctx, 'be1', 'alice', L('alice_ed25519'), 'id -un', L('alice-cert-2.pub'))).toMatchObject({ status: 0, out: 'alice\n' });
       ctx.edit('group_vars/all/admin.yml', (t) => t.replace(/  - name: alice\n(    .*\n)*/, ''), 'remove admin alice');
       expect(readFileSync(join(ctx.dir, 'group_vars/all/admin.yml'), 'utf8')).not.toContain('alice');
       ctx.runOk([], 'run without alice');
@@ -206,7 +208,7 @@ admin-echo:
       expect(sawPath(ctx, '/alice-removed/')).toEqual([]);
       for (const user of ['root', 'alice']) {
         expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true').status, `${user} by key`).toBe(255);
-        expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true', L('alice-cert.pub')).status, `${user} by certificate`).toBe(255);
+        expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true', L('alice-cert-2.pub')).status, `${user} by certificate`).toBe(255);
       }
       // alice's account is locked and out of the admins group.
       expect(ctx.on('be1', 'id -nG alice; chage -l alice | grep "Account expires"').out).not.toContain('float-admins');
