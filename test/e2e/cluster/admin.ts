@@ -32,7 +32,7 @@ let aliceKey = '';
 let aliceHash = '';
 function prepareLocal(): void {
   if (aliceKey) return;
-  for (const k of ['alice', 'bob']) expect(sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', k, '-f', L(`${k}_ed25519`)]).status).toBe(0);
+  for (const k of ['alice', 'alice2', 'bob']) expect(sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', k, '-f', L(`${k}_ed25519`)]).status).toBe(0);
   aliceKey = readFileSync(L('alice_ed25519.pub'), 'utf8').trim();
   // yescrypt, as mkpasswd makes it (libcrypt).
   const h = sh('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], "$y$j9T$c2FsdHNhbHRzYWx0$"))', ALICE_PASSWORD]);
@@ -196,10 +196,14 @@ admin-echo:
     afterAll(() => rmSync(local, { recursive: true, force: true }));
 
     it("removing alice: her client certificate, SSH key and SSH certificate are refused; bob's still work", () => {
-      // Before: alice's SSH certificate works (the positive control for the same file after).
-      const a = ctx.float(['ssh-cert', 'alice', '--pubkey', L('alice_ed25519.pub'), '--out', L('alice-cert-2.pub')]);
+      // Before: a certificate for a key of alice's that the hosts do not know works, as root and
+      // as alice (the positive control for the same files after).
+      const a = ctx.float(['ssh-cert', 'alice', '--pubkey', L('alice2_ed25519.pub')]);
       expect(a.status, a.out).toBe(0);
-      expect(ssh(ctx, 'be1', 'alice', L('alice_ed25519'), 'id -un', L('alice-cert-2.pub'))).toMatchObject({ status: 0, out: 'alice\n' });
+      for (const user of ['root', 'alice']) {
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'id -un', L('alice2_ed25519-cert.pub'))).toMatchObject({ status: 0, out: `${user}\n` });
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'true').status, 'that key alone').toBe(255);
+      }
       ctx.edit('group_vars/all/admin.yml', (t) => t.replace(/  - name: alice\n(    .*\n)*/, ''), 'remove admin alice');
       expect(readFileSync(join(ctx.dir, 'group_vars/all/admin.yml'), 'utf8')).not.toContain('alice');
       ctx.runOk([], 'run without alice');
@@ -208,7 +212,7 @@ admin-echo:
       expect(sawPath(ctx, '/alice-removed/')).toEqual([]);
       for (const user of ['root', 'alice']) {
         expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true').status, `${user} by key`).toBe(255);
-        expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true', L('alice-cert-2.pub')).status, `${user} by certificate`).toBe(255);
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'true', L('alice2_ed25519-cert.pub')).status, `${user} by certificate`).toBe(255);
       }
       // alice's account is locked and out of the admins group.
       expect(ctx.on('be1', 'id -nG alice; chage -l alice | grep "Account expires"').out).not.toContain('float-admins');
