@@ -32,7 +32,7 @@ let aliceKey = '';
 let aliceHash = '';
 function prepareLocal(): void {
   if (aliceKey) return;
-  for (const k of ['alice', 'bob']) expect(sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', k, '-f', L(`${k}_ed25519`)]).status).toBe(0);
+  for (const k of ['alice', 'alice2', 'bob']) expect(sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', k, '-f', L(`${k}_ed25519`)]).status).toBe(0);
   aliceKey = readFileSync(L('alice_ed25519.pub'), 'utf8').trim();
   // yescrypt, as mkpasswd makes it (libcrypt).
   const h = sh('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], "$y$j9T$c2FsdHNhbHRzYWx0$"))', ALICE_PASSWORD]);
@@ -60,7 +60,7 @@ const sawPath = (ctx: ClusterCtx, path: string) => backendLog(ctx).split('\n').f
 /** ssh to a host as `user` with a key (and its certificate beside it, when there is one), running `command`. */
 function ssh(ctx: ClusterCtx, host: 'be1' | 'fe1', user: string, key: string, command: string, certFile?: string) {
   return sh('ssh', [
-    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10',
+    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10',
     '-o', `CertificateFile=${certFile ?? '/dev/null'}`, '-i', key, `${user}@${ctx.ip[host]}`, command,
   ]);
 }
@@ -196,8 +196,14 @@ admin-echo:
     afterAll(() => rmSync(local, { recursive: true, force: true }));
 
     it("removing alice: her client certificate, SSH key and SSH certificate are refused; bob's still work", () => {
-      // Before: alice's SSH certificate works (the positive control for the same file after).
-      expect(ssh(ctx, 'be1', 'root', L('alice_ed25519'), 'true', L('alice-cert.pub')).status).toBe(0);
+      // Before: a certificate for a key of alice's that the hosts do not know works, as root and
+      // as alice (the positive control for the same files after).
+      const a = ctx.float(['ssh-cert', 'alice', '--pubkey', L('alice2_ed25519.pub')]);
+      expect(a.status, a.out).toBe(0);
+      for (const user of ['root', 'alice']) {
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'id -un', L('alice2_ed25519-cert.pub'))).toMatchObject({ status: 0, out: `${user}\n` });
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'true').status, 'that key alone').toBe(255);
+      }
       ctx.edit('group_vars/all/admin.yml', (t) => t.replace(/  - name: alice\n(    .*\n)*/, ''), 'remove admin alice');
       expect(readFileSync(join(ctx.dir, 'group_vars/all/admin.yml'), 'utf8')).not.toContain('alice');
       ctx.runOk([], 'run without alice');
@@ -206,7 +212,7 @@ admin-echo:
       expect(sawPath(ctx, '/alice-removed/')).toEqual([]);
       for (const user of ['root', 'alice']) {
         expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true').status, `${user} by key`).toBe(255);
-        expect(ssh(ctx, 'be1', user, L('alice_ed25519'), 'true', L('alice-cert.pub')).status, `${user} by certificate`).toBe(255);
+        expect(ssh(ctx, 'be1', user, L('alice2_ed25519'), 'true', L('alice2_ed25519-cert.pub')).status, `${user} by certificate`).toBe(255);
       }
       // alice's account is locked and out of the admins group.
       expect(ctx.on('be1', 'id -nG alice; chage -l alice | grep "Account expires"').out).not.toContain('float-admins');
