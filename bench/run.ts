@@ -10,6 +10,7 @@ const suites: Array<[string, string]> = [
   ['compile.ts', 'benchCompile'],
   ['credentials.ts', 'benchCredentials'],
   ['cli.ts', 'benchCli'],
+  ['float-run.ts', 'benchFloatRun'],
 ];
 for (const [file, fn] of suites) {
   if (!existsSync(join(here, file))) continue;
