@@ -124,12 +124,15 @@ export interface SftpRepository {
   user: string;
   host: string;
   path: string;
+  /** The SSH port (sftp://user@host:PORT//path), when not 22. */
+  port?: number;
 }
 
 /** `sftp:user@host:/path` (restic's form) or `sftp://user@host//path`; undefined for other backends. */
 export function parseSftpUri(uri: string): SftpRepository | undefined {
-  let m = /^sftp:\/\/([^@/]+)@([^:/]+)(?::\d+)?\/(\/.*)$/.exec(uri);
-  if (!m) m = /^sftp:([^@/:]+)@([^:/]+):(\/.*)$/.exec(uri);
+  const url = /^sftp:\/\/([^@/]+)@([^:/]+)(?::(\d+))?\/(\/.*)$/.exec(uri);
+  if (url) return { user: url[1], host: url[2], path: url[4], ...(url[3] && Number(url[3]) !== 22 ? { port: Number(url[3]) } : {}) };
+  const m = /^sftp:([^@/:]+)@([^:/]+):(\/.*)$/.exec(uri);
   if (!m) return undefined;
   return { user: m[1], host: m[2], path: m[3] };
 }

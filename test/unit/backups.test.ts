@@ -191,7 +191,8 @@ describe('backup jobs', () => {
 
   it('reads restic sftp URIs', () => {
     expect(parseSftpUri('sftp:u@h.example:/srv/r')).toEqual({ user: 'u', host: 'h.example', path: '/srv/r' });
-    expect(parseSftpUri('sftp://u@h.example:2222//srv/r')).toEqual({ user: 'u', host: 'h.example', path: '/srv/r' });
+    expect(parseSftpUri('sftp://u@h.example:2222//srv/r')).toEqual({ user: 'u', host: 'h.example', path: '/srv/r', port: 2222 });
+    expect(parseSftpUri('sftp://u@h.example//srv/r')).toEqual({ user: 'u', host: 'h.example', path: '/srv/r' });
     expect(parseSftpUri('rest:https://h/r')).toBeUndefined();
   });
 });
