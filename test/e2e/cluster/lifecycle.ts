@@ -281,7 +281,11 @@ lcsink:
 
     it('the relay refuses a wrong password (and the right one passes, above)', () => {
       const before = mails(ctx, 'aux1').length;
-      const r = ctx.on('be1', `printf 'Subject: wrong\\n\\nwrong password\\n' | msmtp --passwordeval='echo not-the-password' ${ROOT_USER}`);
+      // The configuration float wrote, but for its password (a command-line --passwordeval would not override it).
+      const r = ctx.on(
+        'be1',
+        `umask 077; sed 's/^password .*/password "not-the-password"/' /etc/msmtprc > /root/wrong.rc; printf 'Subject: wrong\\n\\nx\\n' | msmtp -C /root/wrong.rc ${ROOT_USER}; s=$?; rm -f /root/wrong.rc; exit $s`,
+      );
       expect(r.status, r.out).not.toBe(0);
       expect(r.out).toMatch(/535|authentication failed/i);
       expect(mails(ctx, 'aux1').length).toBe(before);
