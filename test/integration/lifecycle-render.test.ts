@@ -56,6 +56,7 @@ describe('float-base-mail: msmtprc', () => {
     expect(render({ ...relay, port: 465 }).rc).toContain('tls on\ntls_starttls off\n');
     const plain = render({ ...relay, tls: false }).rc;
     expect(plain).toContain('tls off\n');
+    expect(plain).toContain('auth plain\n');
     expect(plain).not.toContain('tls on');
   });
 });

@@ -11,8 +11,8 @@ import { CLUSTER_HOSTS, type ClusterCtx, type ClusterSuite } from './suite.js';
 const RELAY_USER = 'relay-user';
 const ROOT_USER = 'ops@example.test';
 
-/** A tiny SMTP relay for the test: CRAM-MD5 against its configured user and password, one JSON file per message. */
-const SINK = String.raw`import base64, hashlib, hmac, json, os, socketserver, sys, time
+/** A tiny SMTP relay for the test: AUTH PLAIN against its configured user and password, one JSON file per message. */
+const SINK = String.raw`import base64, hmac, json, os, socketserver, sys, time
 port, conf, outdir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with open(conf) as f:
     user, password = f.read().split('\n')[:2]
@@ -33,17 +33,17 @@ class Handler(socketserver.StreamRequestHandler):
             up = cmd.upper()
             if up.startswith('EHLO'):
                 self.say('250-lcsink')
-                self.say('250-AUTH CRAM-MD5')
+                self.say('250-AUTH PLAIN')
                 self.say('250 8BITMIME')
             elif up.startswith('HELO'):
                 self.say('250 lcsink')
-            elif up.startswith('AUTH CRAM-MD5'):
-                chal = '<%d.%d@lcsink>' % (os.getpid(), time.time_ns())
-                self.say('334 ' + base64.b64encode(chal.encode()).decode())
-                resp = base64.b64decode(self.rfile.readline().strip()).decode('utf-8', 'replace')
-                u, _, digest = resp.rpartition(' ')
-                good = hmac.new(password.encode(), chal.encode(), hashlib.md5).hexdigest()
-                authed = u == user and hmac.compare_digest(digest, good)
+            elif up.startswith('AUTH PLAIN'):
+                arg = cmd[10:].strip()
+                if not arg:
+                    self.say('334 ')
+                    arg = self.rfile.readline().decode().strip()
+                parts = base64.b64decode(arg).decode('utf-8', 'replace').split('\0')
+                authed = len(parts) == 3 and parts[1] == user and hmac.compare_digest(parts[2], password)
                 self.say('235 ok' if authed else '535 bad credentials')
             elif up.startswith('MAIL FROM:'):
                 if not authed:
@@ -281,7 +281,11 @@ lcsink:
 
     it('the relay refuses a wrong password (and the right one passes, above)', () => {
       const before = mails(ctx, 'aux1').length;
-      const r = ctx.on('be1', `printf 'Subject: wrong\\n\\nwrong password\\n' | msmtp --passwordeval='echo not-the-password' ${ROOT_USER}`);
+      // The configuration float wrote, but for its password (a command-line --passwordeval would not override it).
+      const r = ctx.on(
+        'be1',
+        `umask 077; sed 's/^password .*/password "not-the-password"/' /etc/msmtprc > /root/wrong.rc; printf 'Subject: wrong\\n\\nx\\n' | msmtp -C /root/wrong.rc ${ROOT_USER}; s=$?; rm -f /root/wrong.rc; exit $s`,
+      );
       expect(r.status, r.out).not.toBe(0);
       expect(r.out).toMatch(/535|authentication failed/i);
       expect(mails(ctx, 'aux1').length).toBe(before);
