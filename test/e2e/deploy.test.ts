@@ -34,23 +34,23 @@ web:
       scheme: http
 api:
   scheduling_group: backend
-  ports: [9090]
+  ports: [9290]
   service_credentials:
     - name: api
   public_endpoints:
     - name: api
-      port: 9090
+      port: 9290
       scheme: http
       mode: http
   public_tcp_endpoints:
     - name: api-tcp
-      port: 9090
+      port: 9290
       public_port: 2090
   containers:
     - name: http
       image: localhost/busybox:latest
-      port: 9090
-      args: /bin/httpd -f -p 9090 -h /etc
+      port: 9290
+      args: /bin/httpd -f -p 9290 -h /etc
     - name: private
       image: localhost/busybox:latest
       port: 9999
@@ -252,25 +252,25 @@ ${LOCAL_PODMAN_VARS}`,
   });
 
   it('firewall: declared ports answer from other hosts, undeclared ones do not', () => {
-    expect(httpFrom('fe1', `http://be1.api.${DOMAIN}:9090/hostname`).status).toBe(0);
-    expect(httpFrom('be2', `http://be1.api.${DOMAIN}:9090/hostname`).status).toBe(0);
+    expect(httpFrom('fe1', `http://be1.api.${DOMAIN}:9290/hostname`).status).toBe(0);
+    expect(httpFrom('be2', `http://be1.api.${DOMAIN}:9290/hostname`).status).toBe(0);
     // Port 9999 listens on be1 (reachable locally) but is not declared in `ports`: dropped,
-    // while the same probe from the same host reaches the declared port 9090.
+    // while the same probe from the same host reaches the declared port 9290.
     expect(httpFrom('be1', 'http://127.0.0.1:9999/hostname').status).toBe(0);
-    expect(tcpFrom('fe1', ip.be1, 9090)).toBe('open');
+    expect(tcpFrom('fe1', ip.be1, 9290)).toBe('open');
     expect(tcpFrom('fe1', ip.be1, 9999)).toBe('timeout');
     // The public endpoint port answers from the frontend only.
     expect(httpFrom('fe1', `http://be1.web.${DOMAIN}:8080/hostname`).status).toBe(0);
-    expect(tcpFrom('be2', ip.be1, 9090)).toBe('open');
+    expect(tcpFrom('be2', ip.be1, 9290)).toBe('open');
     expect(tcpFrom('be2', ip.be1, 8080)).toBe('timeout');
   });
 
   it('egress_policy none: the container cannot reach another host', () => {
     // Positive control: a container on the same host with the default policy (allow-all),
     // the same probe, the same target.
-    expect(inContainer('be1', 'api-http', `wget -q -O - http://${ip.be2}:9090/hostname`)).toBe('be2 status=0');
+    expect(inContainer('be1', 'api-http', `wget -q -O - http://${ip.be2}:9290/hostname`)).toBe('be2 status=0');
     // The jailed one's packets are dropped: still waiting when the bound runs out (not a crash, 139).
-    expect(inContainer('be1', 'jail-main', `wget -q -O - http://${ip.be2}:9090/hostname`)).toBe('status=124');
+    expect(inContainer('be1', 'jail-main', `wget -q -O - http://${ip.be2}:9290/hostname`)).toBe('status=124');
   });
 
   it('credentials: owner, group and mode; only the owning service can read its key', () => {
@@ -460,7 +460,7 @@ ${LOCAL_PODMAN_VARS}`,
         expect(on('be2', 'journalctl -b -u nftables.service --no-pager').out).toContain('skipped the broken drop-in /etc/nftables.d/zz-local.nft');
         expect(on('be2', 'nft list chain inet float input').out).toContain('policy drop');
         // Positive controls: the declared port answers from fe1, the private one locally...
-        expect(await poll(() => tcpFrom('fe1', ip.be2, 9090), 'open', 120)).toBe('open');
+        expect(await poll(() => tcpFrom('fe1', ip.be2, 9290), 'open', 120)).toBe('open');
         expect(await poll(() => String(httpFrom('be2', 'http://127.0.0.1:9999/hostname').status), '0', 60)).toBe('0');
         // ...and the undeclared one is dropped.
         expect(tcpFrom('fe1', ip.be2, 9999)).toBe('timeout');
@@ -478,7 +478,7 @@ ${LOCAL_PODMAN_VARS}`,
         expect(r.status, r.out.slice(-3000)).toBe(0);
         // Positive controls: the test machine still logs in, fe1 still reaches a declared port.
         expect(on('be2', 'hostname').out).toBe('be2');
-        expect(tcpFrom('fe1', ip.be2, 9090)).toBe('open');
+        expect(tcpFrom('fe1', ip.be2, 9290)).toBe('open');
         expect(tcpFrom('fe1', ip.be2, 22)).toBe('timeout');
       } finally {
         setGlobals('', 'ssh from everywhere again');
