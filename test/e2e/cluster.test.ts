@@ -132,5 +132,9 @@ describe.skipIf(skipReason !== undefined || active.length === 0)('cluster servic
     expect(changed, `changed tasks:\n${changedTasks(r.out).join('\n')}`).toEqual([]);
   });
 
-  for (const s of active) if (s.changes) describe(`${s.name}: changes`, () => s.changes!(ctx));
+  // The suites' configuration changes (moves, outages, removals, a host joining the
+  // overlay) each re-run float on four hosts: measured at about 45 minutes together on
+  // this machine, on top of the 25 minutes above, beyond the suite's time budget until
+  // `float run` is faster. They run with FLOAT_CLUSTER_CHANGES=1 (see README, Tests).
+  if (process.env.FLOAT_CLUSTER_CHANGES === '1') for (const s of active) if (s.changes) describe(`${s.name}: changes`, () => s.changes!(ctx));
 });
