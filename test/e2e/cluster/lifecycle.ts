@@ -98,7 +98,9 @@ const PLAYBOOK = `---
         path: /var/lib/lcmove
         state: directory
         owner: docker-lcmove
-        mode: "0755"
+        # As float-base-backup creates the dataset's directory (default mode 0750):
+        # two different modes would make every run change it.
+        mode: "0750"
       when: float_enable_lcmove
     - name: Data of lcmove
       ansible.builtin.copy:
