@@ -306,7 +306,8 @@ lcsink:
     }, 180_000);
 
     it('lcmove runs on be1 with its user, credentials and firewall allowance; be2 has none of them', () => {
-      expect(ctx.on('be2', `curl -sS --max-time 5 http://${ctx.ip.be1}:5611/`).out).toContain('lcmove on be1');
+      // By its service name: be1 and be2 are overlay members, which reach each other's service ports over the overlay only.
+      expect(ctx.on('be2', `curl -sS --max-time 5 http://be1.lcmove.${ctx.domain}:5611/`).out).toContain('lcmove on be1');
       expect(ctx.on('be1', 'getent passwd docker-lcmove').status).toBe(0);
       expect(ctx.on('be1', 'test -d /etc/credentials/x509/lcmove').status).toBe(0);
       expect(ctx.on('be1', 'nft list chain inet float input').out).toContain('dport 5611');
