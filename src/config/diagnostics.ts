@@ -57,7 +57,7 @@ const CODES = {
   F2022: 'a name that cannot go into a certificate (behind the string checks)',
   F2023: "public endpoints without float's built-in services",
   F2030: 'warning: an attribute accepted but not acted on by any role',
-  F2031: 'enable_sso_proxy: true, which float cannot enforce yet',
+  F2031: 'retired: enable_sso_proxy: true is now enforced by the frontends (admin access)',
   F2032: 'no usable vault password',
   F2033: 'a vault-encrypted file that cannot be decrypted (wrong password, or corrupt)',
   F2035: 'a private key that does not match its certificate or public key, or is missing beside it',

@@ -1,8 +1,7 @@
 // Attributes float accepts (they are in the reference, and configurations written
 // for upstream float carry them) but that no role acts on yet. Each one is a
 // warning (F2030) naming the attribute and what is missing, so an operator never
-// believes a setting took effect when it did not. An attribute whose silent
-// neglect would open something up can be made an error when true (F2031).
+// believes a setting took effect when it did not.
 //
 // When a role implements one of these, remove its entry here (and its test).
 import type { Diagnostic, Position } from './diagnostics.js';
@@ -11,14 +10,22 @@ import type { Service } from './schema/service.js';
 import { at, locate } from './source.js';
 import { svcPos } from './positions.js';
 
+/**
+ * Where an attribute is written, in a service: the service itself, or each item of
+ * one of its endpoint lists (its key in the service).
+ */
+const IN_SERVICE = {
+  service: { list: undefined, noun: 'service' },
+  public_endpoint: { list: 'public_endpoints', noun: 'a public endpoint of service' },
+  monitoring_endpoint: { list: 'monitoring_endpoints', noun: 'a monitoring endpoint of service' },
+} as const;
+
 export interface Unimplemented {
-  /** Where the attribute is written: a service attribute, a public endpoint attribute, or a global variable. */
-  kind: 'service' | 'public_endpoint' | 'monitoring_endpoint' | 'global';
+  /** Where the attribute is written: in a service (see IN_SERVICE), or a global variable. */
+  kind: keyof typeof IN_SERVICE | 'global';
   attribute: string;
   /** What no role does yet, completing "accepted, but …". */
   missing: string;
-  /** Refused (F2031) instead of warned about, when set to true. */
-  errorWhenTrue?: boolean;
 }
 
 const MONITORING_LTS = "float's monitoring has no long-term storage (prometheus-lts, Thanos) yet";
@@ -59,50 +66,27 @@ function isSet(v: unknown): boolean {
  * One diagnostic per attribute (not per service: a fleet with fifty monitored
  * services gets one warning), at its first use, saying how many more there are.
  */
-export function checkUnimplemented(model: Model, table: readonly Unimplemented[] = UNIMPLEMENTED): Diagnostic[] {
+export function checkUnimplemented(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const u of table) {
+  for (const u of UNIMPLEMENTED) {
     /** `what` names the attribute where it is used: "'datasets' of service 'x'", "global variable 'mail_relay'". */
-    const uses: Array<{ pos: Position; what: string; value: unknown }> = [];
-    if (u.kind === 'service') {
-      for (const s of model.services) {
-        const v = s[u.attribute as keyof Service];
-        // Only where written: an attribute with a default is set on every service.
-        if (isSet(v) && at(model.sources.services, [s.name, u.attribute])) uses.push({ pos: svcPos(model, s.name, [u.attribute], true), what: `'${u.attribute}' of service '${s.name}'`, value: v });
-      }
-    } else if (u.kind === 'monitoring_endpoint') {
-      for (const s of model.services) {
-        s.monitoring_endpoints.forEach((e, i) => {
-          const path = ['monitoring_endpoints', i, u.attribute];
-          // Only where written: the schema gives it a default.
-          if (at(model.sources.services, [s.name, ...path])) uses.push({ pos: svcPos(model, s.name, path, true), what: `'${u.attribute}' of a monitoring endpoint of service '${s.name}'`, value: (e as Record<string, unknown>)[u.attribute] });
-        });
-      }
-    } else if (u.kind === 'public_endpoint') {
-      for (const s of model.services) {
-        s.public_endpoints.forEach((e, i) => {
-          const v = (e as Record<string, unknown>)[u.attribute];
-          if (isSet(v)) uses.push({ pos: svcPos(model, s.name, ['public_endpoints', i, u.attribute]), what: `'${u.attribute}' of a public endpoint of service '${s.name}'`, value: v });
-        });
-      }
-    } else {
+    const uses: Array<{ pos: Position; what: string }> = [];
+    if (u.kind === 'global') {
       const written = at(model.sources.globals, [u.attribute]);
-      const v = model.globals[u.attribute];
-      if (written && isSet(v)) uses.push({ pos: locate(model.sources.globals, [u.attribute], { key: true }), what: `global variable '${u.attribute}'`, value: v });
+      if (written && isSet(model.globals[u.attribute])) uses.push({ pos: locate(model.sources.globals, [u.attribute], { key: true }), what: `global variable '${u.attribute}'` });
+    } else {
+      const { list, noun } = IN_SERVICE[u.kind];
+      for (const s of model.services) {
+        const places: Array<{ path: PropertyKey[]; value: unknown }> = list
+          ? (s[list] as Array<Record<string, unknown>>).map((e, i) => ({ path: [list, i, u.attribute], value: e[u.attribute] }))
+          : [{ path: [u.attribute], value: s[u.attribute as keyof Service] }];
+        // Only where written: an attribute with a schema default is set everywhere.
+        for (const p of places) {
+          if (isSet(p.value) && at(model.sources.services, [s.name, ...p.path])) uses.push({ pos: svcPos(model, s.name, p.path, true), what: `'${u.attribute}' of ${noun} '${s.name}'` });
+        }
+      }
     }
     if (uses.length === 0) continue;
-    if (u.errorWhenTrue) {
-      for (const use of uses.filter((x) => x.value === true)) {
-        out.push({
-          code: 'F2031',
-          severity: 'error',
-          message: `${use.what} is true, which float cannot honour: ${u.missing}; remove it (or the endpoint) until float enforces it`,
-          pos: use.pos,
-          subject: u.attribute,
-        });
-      }
-      continue;
-    }
     const more = uses.length > 1 ? ` (and ${uses.length - 1} more use${uses.length > 2 ? 's' : ''})` : '';
     out.push({
       code: 'F2030',
