@@ -87,28 +87,7 @@ describe.skipIf(skipReason !== undefined)('float run on local hosts: base roles'
   const on = (host: string, command: string) => env!.on(host, command);
   const git = (...args: string[]) => env!.git(...args);
   const httpFrom = (host: string, url: string) => on(host, `python3 -c 'import urllib.request as u; print(u.urlopen("${url}", timeout=4).read()[:20])'`);
-  /**
-   * A TCP connection from a host: 'open', 'refused', 'timeout' (what a dropping firewall
-   * gives) or 'error N'. A negative check asserts 'timeout', never just a failure, so a
-   * broken probe cannot pass it.
-   */
-  const tcpFrom = (host: string, target: string, port: number) =>
-    on(
-      host,
-      `python3 -c '
-import socket
-s = socket.socket(socket.AF_INET6 if ":" in "${target}" else socket.AF_INET)
-s.settimeout(3)
-try:
-    s.connect(("${target}", ${port})); print("open")
-except socket.timeout:
-    print("timeout")
-except ConnectionRefusedError:
-    print("refused")
-except OSError as e:
-    print("error", e.errno)
-'`,
-    ).out;
+  const tcpFrom = (host: string, target: string, port: number) => env!.tcpFrom(host, target, port);
   /**
    * A command in a container, bounded from outside (busybox wget crashes with -T):
    * "OUTPUT status=N", N being 124 when it was still waiting after 5 s.

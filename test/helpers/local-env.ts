@@ -89,6 +89,30 @@ export class LocalEnv {
     return { status: r.status ?? 1, out: (r.stdout + r.stderr).trim() };
   }
 
+  /**
+   * A TCP connection from a host: 'open', 'refused', 'timeout' (what a dropping firewall
+   * gives) or 'error N'. A negative check asserts 'timeout', never just a failure, so a
+   * broken probe cannot pass it. `target` is an address or a name the host resolves.
+   */
+  tcpFrom(host: string, target: string, port: number): string {
+    return this.on(
+      host,
+      `python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6 if ":" in "${target}" else socket.AF_INET)
+s.settimeout(3)
+try:
+    s.connect(("${target}", ${port})); print("open")
+except socket.timeout:
+    print("timeout")
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print("error", e.errno)
+'`,
+    ).out;
+  }
+
   git(...args: string[]): string {
     return execFileSync('git', args, { cwd: this.dir, encoding: 'utf8' }).trim();
   }

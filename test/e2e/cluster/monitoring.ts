@@ -54,25 +54,8 @@ async function waitFor(ctx: ClusterCtx, what: string, ms: number, pred: (alerts:
   }
 }
 
-/** A TCP connection from a host: open, refused, timeout (a dropping firewall) or error. */
-function tcpFrom(ctx: ClusterCtx, host: string, target: string, port: number): string {
-  return ctx.on(
-    host,
-    `python3 -c '
-import socket
-s = socket.socket()
-s.settimeout(3)
-try:
-    s.connect(("${target}", ${port})); print("open")
-except socket.timeout:
-    print("timeout")
-except ConnectionRefusedError:
-    print("refused")
-except OSError as e:
-    print("error", e.errno)
-'`,
-  ).out;
-}
+/** A TCP connection from a host (LocalEnv.tcpFrom): open, refused, timeout (a dropping firewall) or error. */
+const tcpFrom = (ctx: ClusterCtx, host: string, target: string, port: number): string => ctx.env.tcpFrom(host, target, port);
 
 export const monitoring: ClusterSuite = {
   name: 'monitoring',
