@@ -5,20 +5,20 @@
 // the suites' configuration changes, in order. Needs root, like the other e2e files.
 // FLOAT_CLUSTER_SUITES=a,b runs only the named suites (for development).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envDown } from '../../src/env/local-hosts.js';
 import { pickFreeNetwork } from '../../src/env/spec.js';
 import { LOCAL_HOSTS_GROUP_VARS, LOCAL_PODMAN_VARS, LocalEnv, changedTasks, e2eSkipReason as skipReason, recap } from '../helpers/local-env.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 import { adminSuite } from './cluster/admin.js';
-import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
+import { backupsSuite } from './cluster/backups.js';
 import { dashboardSuite } from './cluster/dashboard.js';
 import { lifecycle } from './cluster/lifecycle.js';
-import { join } from 'node:path';
-import { overlaySuite } from './cluster/overlay.js';
-import { monitoring } from './cluster/monitoring.js';
-import { backupsSuite } from './cluster/backups.js';
 import { logsSuite } from './cluster/logs.js';
+import { monitoring } from './cluster/monitoring.js';
+import { overlaySuite } from './cluster/overlay.js';
+import { CLUSTER_HOSTS, type ClusterCtx, type ClusterHost, type ClusterLayout, type ClusterSuite } from './cluster/suite.js';
 
 /** The suites, in the order their changes run. */
 const SUITES: ClusterSuite[] = [overlaySuite, monitoring, backupsSuite, logsSuite, adminSuite, dashboardSuite, lifecycle];
@@ -79,10 +79,7 @@ describe.skipIf(skipReason !== undefined || active.length === 0)('cluster servic
     const dir = writeTree(configTree(layout), 'float-cluster-e2e-');
     env = new LocalEnv(dir);
     const e = env;
-    const commit = (message: string) => {
-      e.git('add', '-A');
-      e.git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', message);
-    };
+    const commit = (message: string) => e.commit(message);
     const floatRun = (args: string[] = [], label?: string) => e.floatRun(['site.yml', ...args], label);
     Object.assign(ctx, {
       env: e,

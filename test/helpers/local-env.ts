@@ -61,8 +61,7 @@ export class LocalEnv {
     this.timings.push(`env up (${this.spec.hosts.length} hosts): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await importBusyboxImage(this.spec);
     this.git('init', '-q');
-    this.git('add', '-A');
-    this.git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', 'initial');
+    this.commit('initial');
   }
 
   /** Runs the float CLI with this directory's config.yml; records the time under `label`. */
@@ -111,6 +110,12 @@ except OSError as e:
     print("error", e.errno)
 '`,
     ).out;
+  }
+
+  /** Commits everything in the directory (new files too), as the e2e identity. */
+  commit(message: string): void {
+    this.git('add', '-A');
+    this.git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.test', 'commit', '-qm', message);
   }
 
   git(...args: string[]): string {
