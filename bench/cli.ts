@@ -8,10 +8,11 @@
 // on the machine's load, printed with them, so the CPU time of each invocation is
 // printed too; these are figures, never test assertions.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoConfig } from './demo-config.js';
 import { generateConfig } from './gen-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,23 +43,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A configuration like the demo's: `float create-env --local` with examples/demo, as `npm run demo` writes it. */
-function demoConfig(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'float-bench-cli-')), 'demo');
-  const ex = join(root, 'examples', 'demo');
-  const r = spawnSync(
-    process.execPath,
-    [FLOAT, 'create-env', dir, '--local', '--num-hosts', '3', '--services', join(ex, 'services.yml'), '--passwords', join(ex, 'passwords.yml'), '--playbook', join(ex, 'site.yml')],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`float create-env exited ${r.status}:\n${r.stderr}`);
-  return join(dir, 'config.yml');
-}
-
 export async function benchCli(): Promise<void> {
   const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('node scripts/build.mjs failed');
-  const demo = demoConfig();
+  const demo = demoConfig('float-bench-cli-');
   const fleet = generateConfig(1000, 200);
   const cases: Array<{ label: string; args: string[]; runs: number; target: number }> = [
     { label: 'float --help', args: ['--help'], runs: 7, target: 0.2 },

@@ -10,10 +10,11 @@
 // Needs root (network namespaces, systemd-nspawn); skipped with a message otherwise.
 // Figures depend on the machine's load, printed with them; they are never asserted.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoConfig } from './demo-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -75,13 +76,10 @@ export async function benchFloatRun(): Promise<boolean | void> {
   }
   const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('node scripts/build.mjs failed');
-  const base = mkdtempSync(join(tmpdir(), 'float-bench-run-'));
-  const dir = join(base, 'demo');
-  const config = join(dir, 'config.yml');
-  const ex = join(root, 'examples', 'demo');
+  const config = demoConfig('float-bench-run-');
+  const dir = dirname(config);
   let up = false;
   try {
-    float(['create-env', dir, '--local', '--num-hosts', '3', '--services', join(ex, 'services.yml'), '--passwords', join(ex, 'passwords.yml'), '--playbook', join(ex, 'site.yml')]);
     const boot = float(['env', 'up', '--config', config]);
     up = true;
     float(['env', 'busybox-image', '--config', config]);
@@ -111,7 +109,7 @@ export async function benchFloatRun(): Promise<boolean | void> {
     return ok;
   } finally {
     if (up) spawnSync(process.execPath, [FLOAT, 'env', 'down', '--config', config], { stdio: 'inherit' });
-    rmSync(base, { recursive: true, force: true });
+    rmSync(dirname(dir), { recursive: true, force: true });
   }
 }
 
