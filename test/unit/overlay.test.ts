@@ -4,6 +4,7 @@
 // keeps formatting, float check's overlay diagnostics, and the derived peers.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sshArgv } from '../../src/ansible/ssh.js';
 import { withOverlayAddresses } from '../../src/config/hosts-edit.js';
 import { assignAddresses, formatIp, parseCidr, parseIp, usableRange } from '../../src/config/overlay.js';
 import type { NetOverlay } from '../../src/config/schema/globals.js';
@@ -219,5 +220,16 @@ describe('derived peers and firewall sets', () => {
     expect(peers.v6.map((p) => p.host)).toEqual(['h3']);
     expect(JSON.stringify(inv.groupVars.all.float.float_firewall_sets)).not.toContain('192.0.2.2');
     expect(inv.hostVars.h2).toBeUndefined();
+  });
+});
+
+describe('float overlay status --live: the ssh command (the shared sshArgv)', () => {
+  it('takes the key from ansible_private_key_file too, as Ansible does, and prefers ansible_ssh_private_key_file', () => {
+    const model = (key: string) =>
+      plan(join(writeTree(baseTree({ 'hosts.yml': `hosts:\n  h1:\n    ips: [192.0.2.1]\n    groups: [backend]\n${key}` })), 'config.yml')).model;
+    const m = model('    ansible_private_key_file: keys/a\n');
+    expect(sshArgv(m, m.hosts[0], 'wg show vpn0 latest-handshakes')).toEqual(['ssh', '-o', 'BatchMode=yes', '-i', join(m.configPath, '..', 'keys/a'), '--', '192.0.2.1', 'wg show vpn0 latest-handshakes']);
+    const both = model('    ansible_private_key_file: keys/a\n    ansible_ssh_private_key_file: keys/b\n');
+    expect(sshArgv(both, both.hosts[0], 'x')).toContain(join(both.configPath, '..', 'keys/b'));
   });
 });
