@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sshArgv } from '../../src/ansible/ssh.js';
 import { withOverlayAddresses } from '../../src/config/hosts-edit.js';
+import { generateWireguardKeyPair, wireguardPublicKey } from '../../src/credentials/wireguard.js';
 import { assignAddresses, formatIp, parseCidr, parseIp, usableRange } from '../../src/config/overlay.js';
 import type { NetOverlay } from '../../src/config/schema/globals.js';
 import { deriveInventory } from '../../src/inventory/derive.js';
@@ -231,5 +232,14 @@ describe('float overlay status --live: the ssh command (the shared sshArgv)', ()
     expect(sshArgv(m, m.hosts[0], 'wg show vpn0 latest-handshakes')).toEqual(['ssh', '-o', 'BatchMode=yes', '-i', join(m.configPath, '..', 'keys/a'), '--', '192.0.2.1', 'wg show vpn0 latest-handshakes']);
     const both = model('    ansible_private_key_file: keys/a\n    ansible_ssh_private_key_file: keys/b\n');
     expect(sshArgv(both, both.hosts[0], 'x')).toContain(join(both.configPath, '..', 'keys/b'));
+  });
+});
+
+describe('WireGuard keys', () => {
+  it('derives the public key of a private key, and refuses what is not a key (base64 of 32 bytes)', () => {
+    const pair = generateWireguardKeyPair();
+    expect(wireguardPublicKey(pair.privateKey)).toBe(pair.publicKey);
+    expect(() => wireguardPublicKey(pair.privateKey.slice(0, -4))).toThrow(/not a WireGuard key/);
+    expect(() => wireguardPublicKey(`${pair.privateKey}\n`)).toThrow(/not a WireGuard key/);
   });
 });
