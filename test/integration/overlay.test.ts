@@ -5,7 +5,7 @@
 // published, its keys kept and reported; a public key without its private key is
 // refused. The firewall ruleset with an overlay is checked by the real nft.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -92,33 +92,31 @@ describe('WireGuard keys (float init-credentials, float overlay)', () => {
 });
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** float-base-firewall's ruleset, rendered into dir with these sets, service rules and overlays: its path. */
+function renderFirewall(dir: string, vars: { float_firewall_sets: object; float_host_firewall: object[]; float_overlays: object[] }): string {
+  const main = join(dir, 'nftables.conf');
+  const vars0 = { float_firewall_main: main, float_firewall_dropin_dir: join(dir, 'd'), float_firewall_egress: [], float_firewall_internal_v4: ['127.0.0.0/8'], float_firewall_internal_v6: [] };
+  renderRoleTemplates('float-base-firewall', dir, { ...vars0, ...vars }, [{ src: 'nftables.conf.j2', dest: main }]);
+  mkdirSync(join(dir, 'd'), { recursive: true });
+  return main;
+}
+
 describe.skipIf(!isRoot || !has('nft'))('the firewall with an overlay (nft -c)', () => {
   it('opens the WireGuard port to the members, and sends members to the overlay for service ports', () => {
     const dir = writeTree({});
-    const main = join(dir, 'nftables.conf');
-    renderRoleTemplates(
-      'float-base-firewall',
-      dir,
-      {
-        float_firewall_main: main,
-        float_firewall_dropin_dir: join(dir, 'd'),
-        float_firewall_egress: [],
-        float_firewall_internal_v4: ['127.0.0.0/8'],
-        float_firewall_internal_v6: [],
-        float_firewall_sets: {
-          all_hosts: { v4: ['10.0.0.1', '10.250.0.1'], v6: [] },
-          'overlay_vpn-0_members': { v4: ['10.0.0.1'], v6: ['2001:db8::1'] },
-          overlay_v6_members: { v4: [], v6: ['2001:db8::1'] },
-        },
-        float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
-        float_overlays: [
-          { name: 'vpn-0', interface: 'vpn-0', network: '10.250.0.0/24', address: '10.250.0.1', prefix: 24, port: 51820, persistent_keepalive: 0 },
-          { name: 'v6', interface: 'v6', network: 'fd00::/64', address: 'fd00::1', prefix: 64, port: 51821, persistent_keepalive: 0 },
-        ],
+    const main = renderFirewall(dir, {
+      float_firewall_sets: {
+        all_hosts: { v4: ['10.0.0.1', '10.250.0.1'], v6: [] },
+        'overlay_vpn-0_members': { v4: ['10.0.0.1'], v6: ['2001:db8::1'] },
+        overlay_v6_members: { v4: [], v6: ['2001:db8::1'] },
       },
-      [{ src: 'nftables.conf.j2', dest: main }],
-    );
-    spawnSync('mkdir', ['-p', join(dir, 'd')]);
+      float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
+      float_overlays: [
+        { name: 'vpn-0', interface: 'vpn-0', network: '10.250.0.0/24', address: '10.250.0.1', prefix: 24, port: 51820, persistent_keepalive: 0 },
+        { name: 'v6', interface: 'v6', network: 'fd00::/64', address: 'fd00::1', prefix: 64, port: 51821, persistent_keepalive: 0 },
+      ],
+    });
     const text = readFileSync(main, 'utf8');
     expect(text).toContain('ip saddr @overlay_vpn-0_members_v4 udp dport 51820 accept');
     expect(text).toContain('iifname != "vpn-0" ip saddr 10.250.0.0/24 drop');
@@ -135,7 +133,6 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
   const sh = (ns: string, cmd: string) => spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { encoding: 'utf8' });
   it("members reach services and the overlay's addresses only through the overlay's interface; others as before", () => {
     const dir = writeTree({});
-    const main = join(dir, 'nftables.conf');
     const host = `float-ovl-h-${process.pid}`;
     const peer = `float-ovl-p-${process.pid}`;
     let server: ReturnType<typeof spawn> | undefined;
@@ -158,25 +155,14 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
         `ip -n ${host} link set vpn0 up`,
       ];
       for (const c of setup) expect(spawnSync('sh', ['-c', c], { encoding: 'utf8' }).status, c).toBe(0);
-      renderRoleTemplates(
-        'float-base-firewall',
-        dir,
-        {
-          float_firewall_main: main,
-          float_firewall_dropin_dir: join(dir, 'd'),
-          float_firewall_egress: [],
-          float_firewall_internal_v4: ['127.0.0.0/8'],
-          float_firewall_internal_v6: [],
-          float_firewall_sets: {
-            all_hosts: { v4: ['10.250.0.1', '192.0.2.1', '192.0.2.3'], v6: [] },
-            overlay_vpn0_members: { v4: ['192.0.2.1', '192.0.2.2'], v6: [] },
-          },
-          float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
-          float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
+      const main = renderFirewall(dir, {
+        float_firewall_sets: {
+          all_hosts: { v4: ['10.250.0.1', '192.0.2.1', '192.0.2.3'], v6: [] },
+          overlay_vpn0_members: { v4: ['192.0.2.1', '192.0.2.2'], v6: [] },
         },
-        [{ src: 'nftables.conf.j2', dest: main }],
-      );
-      spawnSync('mkdir', ['-p', join(dir, 'd')]);
+        float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
+        float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
+      });
       const load = sh(host, `nft -f ${main}`);
       expect(load.status, load.stderr).toBe(0);
       server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
