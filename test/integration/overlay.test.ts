@@ -135,11 +135,13 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
     const dir = writeTree({});
     const host = `float-ovl-h-${process.pid}`;
     const peer = `float-ovl-p-${process.pid}`;
+    const tunnel = `float-ovl-o-${process.pid}`;
     let server: ReturnType<typeof spawn> | undefined;
     try {
-      for (const ns of [host, peer]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+      for (const ns of [host, peer, tunnel]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
       // peer: 192.0.2.1 (a member's own address) and 192.0.2.3 (a non-member) on one veth; host: 192.0.2.2,
-      // and its overlay address 10.250.0.2 on an interface named like the overlay (a veth: no dummy module here).
+      // and its overlay address 10.250.0.2 on an interface named like the overlay (a veth: no dummy module
+      // here), whose other end, in the namespace `tunnel`, holds a member's overlay address 10.250.0.1.
       const setup = [
         `ip link add ovl-p netns ${peer} type veth peer name ovl-h netns ${host}`,
         `ip -n ${peer} addr add 192.0.2.1/24 dev ovl-p`,
@@ -150,9 +152,12 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
         `ip -n ${host} addr add 192.0.2.2/24 dev ovl-h`,
         `ip -n ${host} link set ovl-h up`,
         `ip -n ${host} link set lo up`,
-        `ip -n ${host} link add vpn0 type veth peer name vpn0-end`,
+        `ip -n ${host} link add vpn0 type veth peer name vpn0-end netns ${tunnel}`,
         `ip -n ${host} addr add 10.250.0.2/24 dev vpn0`,
         `ip -n ${host} link set vpn0 up`,
+        `ip -n ${tunnel} addr add 10.250.0.1/24 dev vpn0-end`,
+        `ip -n ${tunnel} link set vpn0-end up`,
+        `ip -n ${tunnel} link set lo up`,
       ];
       for (const c of setup) expect(spawnSync('sh', ['-c', c], { encoding: 'utf8' }).status, c).toBe(0);
       const main = renderFirewall(dir, {
@@ -163,20 +168,25 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
         float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
         float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
       });
+      server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
+      const get = (ns: string, from: string, url: string) => sh(ns, `for i in 1 2 3 4 5; do c=$(curl -s -m 2 --interface ${from} -o /dev/null -w '%{http_code}' ${url}); [ "$c" = 200 ] && break; sleep 1; done; echo $c`).stdout.trim();
+      // Positive controls, before the ruleset is loaded: every probe below that must fail succeeds.
+      expect(get(peer, '192.0.2.1', 'http://192.0.2.2:9470/')).toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://10.250.0.2:9470/')).toBe('200');
       const load = sh(host, `nft -f ${main}`);
       expect(load.status, load.stderr).toBe(0);
-      server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
-      const get = (from: string, url: string) => sh(peer, `for i in 1 2 3 4 5; do c=$(curl -s -m 2 --interface ${from} -o /dev/null -w '%{http_code}' ${url}); [ "$c" = 200 ] && break; sleep 1; done; echo $c`).stdout.trim();
       // A non-member reaches the port on the host's own address (positive control) ...
-      expect(get('192.0.2.3', 'http://192.0.2.2:9470/')).toBe('200');
-      // ... a member does not: its traffic must come through the overlay.
-      expect(get('192.0.2.1', 'http://192.0.2.2:9470/')).not.toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://192.0.2.2:9470/')).toBe('200');
+      // ... a member does not: its traffic must come through the overlay ...
+      expect(get(peer, '192.0.2.1', 'http://192.0.2.2:9470/')).not.toBe('200');
+      // ... through which a member does reach it.
+      expect(get(tunnel, '10.250.0.1', 'http://10.250.0.2:9470/')).toBe('200');
       // The overlay's addresses answer nothing that does not arrive on the overlay's interface,
       // even to a non-member that routes them through the host's own address.
-      expect(get('192.0.2.3', 'http://10.250.0.2:9470/')).not.toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://10.250.0.2:9470/')).not.toBe('200');
     } finally {
       server?.kill();
-      for (const ns of [host, peer]) spawnSync('ip', ['netns', 'delete', ns]);
+      for (const ns of [host, peer, tunnel]) spawnSync('ip', ['netns', 'delete', ns]);
       rmSync(dir, { recursive: true, force: true });
     }
   });
