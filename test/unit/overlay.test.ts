@@ -30,9 +30,13 @@ describe('address arithmetic', () => {
       ['::ffff:192.0.2.1', '::ffff:c000:201'],
       ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2:3:4:5:6'],
     ]) expect(formatIp(parseIp(text)!), text).toBe(out);
+    expect(parseIp('10.0.0.255')).toEqual({ family: 4, value: 0x0a0000ffn });
     expect(parseIp('10.0.0.256')).toBeUndefined();
     expect(parseCidr('10.250.0.9/24')).toMatchObject({ family: 4, prefix: 24 });
+    // The longest prefixes parse; one more is refused.
+    expect(parseCidr('10.0.0.0/32')).toMatchObject({ family: 4, prefix: 32 });
     expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+    expect(parseCidr('fd00::/128')).toMatchObject({ family: 6, prefix: 128 });
     expect(parseCidr('fd00::/129')).toBeUndefined();
   });
 
@@ -219,8 +223,12 @@ describe('derived peers and firewall sets', () => {
     const peers = inv.groupVars.all.float.float_overlay_peers as Record<string, Array<{ host: string }>>;
     expect(peers.vpn0.map((p) => p.host)).toEqual(['h1', 'h3']);
     expect(peers.v6.map((p) => p.host)).toEqual(['h3']);
-    expect(JSON.stringify(inv.groupVars.all.float.float_firewall_sets)).not.toContain('192.0.2.2');
+    const sets = JSON.stringify(inv.groupVars.all.float.float_firewall_sets);
+    expect(sets).not.toContain('192.0.2.2');
+    // Positive controls: the hosts that stay are in the sets, and have host variables.
+    expect(sets).toContain('"192.0.2.3"');
     expect(inv.hostVars.h2).toBeUndefined();
+    expect(inv.hostVars.h3).toBeDefined();
   });
 });
 
