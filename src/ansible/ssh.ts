@@ -2,13 +2,13 @@
 // built from the same inventory variables (ansible_host, ansible_port,
 // ansible_user, ansible_ssh_private_key_file, ansible_ssh_common_args,
 // ansible_ssh_extra_args), for the commands that talk to one host directly
-// (float logs). Pure: a builder of argument vectors.
+// (float logs, float overlay status --live). Pure: a builder of argument vectors.
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 
-const CONNECTION_VARS = ['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'] as const;
+const CONNECTION_VARS = ['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'] as const;
 
 /** A host's connection variables as Ansible would merge them: all < its groups (in order) < the host. */
 export function connectionVars(model: Model, h: Host): Record<string, unknown> {
@@ -75,8 +75,10 @@ export function sshArgv(model: Model, h: Host, remoteCommand: string): string[] 
   const address = String(v.ansible_host ?? h.ips[0] ?? h.name);
   const argv = ['ssh', '-o', 'BatchMode=yes'];
   if (v.ansible_port !== undefined) argv.push('-p', String(v.ansible_port));
-  if (v.ansible_ssh_private_key_file !== undefined) {
-    const key = String(v.ansible_ssh_private_key_file);
+  // ansible_private_key_file: the other name Ansible's ssh connection reads the key from.
+  const keyFile = v.ansible_ssh_private_key_file ?? v.ansible_private_key_file;
+  if (keyFile !== undefined) {
+    const key = String(keyFile);
     argv.push('-i', isAbsolute(key) ? key : resolve(dirname(model.configPath), key));
   }
   for (const k of ['ansible_ssh_common_args', 'ansible_ssh_extra_args'] as const) {

@@ -4,7 +4,7 @@
 // attribute's indentation; otherwise the `yaml` package's Document API edits the
 // parsed document. Either way the result is read back: exactly the new keys must
 // have been added.
-import { isMap, parse, parseDocument, type Node } from 'yaml';
+import { isMap, parse, parseDocument, type Document, type Node } from 'yaml';
 import type { Assignment } from './overlay.js';
 
 type Hosts = { hosts: Record<string, Record<string, unknown>> };
@@ -23,9 +23,8 @@ function addedExactly(before: string, after: string, assignments: Assignment[]):
   }
 }
 
-/** Line insertions into block mappings, or undefined when some host is not written as one. */
-function byLines(text: string, assignments: Assignment[]): string | undefined {
-  const doc = parseDocument(text, { version: '1.1' });
+/** Line insertions into block mappings (of `doc`, parsed from `text`), or undefined when some host is not written as one. */
+function byLines(text: string, doc: Document, assignments: Assignment[]): string | undefined {
   const inserts: Array<{ at: number; line: string }> = [];
   for (const a of assignments) {
     const node = doc.getIn(['hosts', a.host], true);
@@ -59,7 +58,7 @@ export function withOverlayAddresses(path: string, text: string, assignments: As
     if (!isMap(node)) throw new Error(`${path}: host '${a.host}' is not written as a mapping under 'hosts'`);
     if (node.has(`ip_${a.overlay}`)) throw new Error(`${path}: host '${a.host}' already has ip_${a.overlay}`);
   }
-  const lines = byLines(text, assignments);
+  const lines = byLines(text, doc, assignments);
   if (lines !== undefined && addedExactly(text, lines, assignments)) return lines;
   for (const a of assignments) (doc.getIn(['hosts', a.host], true) as { set(k: string, v: string): void }).set(`ip_${a.overlay}`, a.address);
   const edited = doc.toString({ flowCollectionPadding: false });

@@ -4,6 +4,7 @@
 // hosts.yml).
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { collapseIPv6Number, IPv4, IPv6 } from 'ip-num';
 import type { NetOverlay } from './schema/globals.js';
 import type { Host } from './schema/host.js';
 
@@ -21,43 +22,17 @@ export interface Cidr {
 
 const bits = (family: 4 | 6) => (family === 4 ? 32 : 128);
 
+/** An address node:net's isIP accepts (an IPv6 zone, `%eth0`, is not part of the value). */
 export function parseIp(s: string): Ip | undefined {
   const family = isIP(s);
-  if (family === 4) return { family, value: s.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n) };
-  if (family !== 6) return undefined;
-  let text = s.toLowerCase();
-  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = parseIp(v4[1])!.value;
-    text = text.slice(0, v4.index) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return { family: 6, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n) };
+  if (family === 4) return { family, value: IPv4.fromDecimalDottedString(s).getValue() };
+  if (family === 6) return { family, value: IPv6.fromString(s.replace(/%.*$/, '')).getValue() };
+  return undefined;
 }
 
+/** IPv4 dotted decimal; IPv6 lower case, compressed as RFC 5952 says. */
 export function formatIp(ip: Ip): string {
-  if (ip.family === 4) return [24n, 16n, 8n, 0n].map((sh) => String((ip.value >> sh) & 0xffn)).join('.');
-  const groups = [...Array(8).keys()].map((i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn));
-  // RFC 5952: the longest run (of two or more) of zero groups becomes "::".
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return ip.family === 4 ? new IPv4(ip.value).toString() : collapseIPv6Number(new IPv6(ip.value).toString());
 }
 
 export function parseCidr(s: string): Cidr | undefined {

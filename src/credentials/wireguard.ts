@@ -48,22 +48,22 @@ export function generateWireguardKeyPair(): WireguardKeyPair {
   return { privateKey: raw(privateKey.export({ format: 'jwk' }).d!), publicKey: raw(publicKey.export({ format: 'jwk' }).x!) };
 }
 
+/** A key in WireGuard's encoding: the canonical base64 of 32 bytes. */
+function isWireguardKey(s: string): boolean {
+  const b = Buffer.from(s, 'base64');
+  return b.length === 32 && b.toString('base64') === s;
+}
+
 /** The public key of a private key (both base64), as `wg pubkey` computes it. */
 export function wireguardPublicKey(privateKey: string): string {
-  const bytes = Buffer.from(privateKey, 'base64');
-  if (bytes.length !== 32 || bytes.toString('base64') !== privateKey) throw new Error('not a WireGuard key (base64 of 32 bytes)');
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, bytes]), format: 'der', type: 'pkcs8' });
+  if (!isWireguardKey(privateKey)) throw new Error('not a WireGuard key (base64 of 32 bytes)');
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, Buffer.from(privateKey, 'base64')]), format: 'der', type: 'pkcs8' });
   return Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 }
 
 /** A short, printable fingerprint of a public key: SHA256 of its 32 bytes, as ssh-keygen prints them. */
 export function wireguardFingerprint(publicKey: string): string {
   return `SHA256:${createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('base64').replace(/=+$/, '')}`;
-}
-
-function isWireguardKey(s: string): boolean {
-  const b = Buffer.from(s, 'base64');
-  return b.length === 32 && b.toString('base64') === s;
 }
 
 function readPublicKey(path: string): string {

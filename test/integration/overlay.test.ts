@@ -5,7 +5,7 @@
 // published, its keys kept and reported; a public key without its private key is
 // refused. The firewall ruleset with an overlay is checked by the real nft.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -92,33 +92,31 @@ describe('WireGuard keys (float init-credentials, float overlay)', () => {
 });
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** float-base-firewall's ruleset, rendered into dir with these sets, service rules and overlays: its path. */
+function renderFirewall(dir: string, vars: { float_firewall_sets: object; float_host_firewall: object[]; float_overlays: object[] }): string {
+  const main = join(dir, 'nftables.conf');
+  const vars0 = { float_firewall_main: main, float_firewall_dropin_dir: join(dir, 'd'), float_firewall_egress: [], float_firewall_internal_v4: ['127.0.0.0/8'], float_firewall_internal_v6: [] };
+  renderRoleTemplates('float-base-firewall', dir, { ...vars0, ...vars }, [{ src: 'nftables.conf.j2', dest: main }]);
+  mkdirSync(join(dir, 'd'), { recursive: true });
+  return main;
+}
+
 describe.skipIf(!isRoot || !has('nft'))('the firewall with an overlay (nft -c)', () => {
   it('opens the WireGuard port to the members, and sends members to the overlay for service ports', () => {
     const dir = writeTree({});
-    const main = join(dir, 'nftables.conf');
-    renderRoleTemplates(
-      'float-base-firewall',
-      dir,
-      {
-        float_firewall_main: main,
-        float_firewall_dropin_dir: join(dir, 'd'),
-        float_firewall_egress: [],
-        float_firewall_internal_v4: ['127.0.0.0/8'],
-        float_firewall_internal_v6: [],
-        float_firewall_sets: {
-          all_hosts: { v4: ['10.0.0.1', '10.250.0.1'], v6: [] },
-          'overlay_vpn-0_members': { v4: ['10.0.0.1'], v6: ['2001:db8::1'] },
-          overlay_v6_members: { v4: [], v6: ['2001:db8::1'] },
-        },
-        float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
-        float_overlays: [
-          { name: 'vpn-0', interface: 'vpn-0', network: '10.250.0.0/24', address: '10.250.0.1', prefix: 24, port: 51820, persistent_keepalive: 0 },
-          { name: 'v6', interface: 'v6', network: 'fd00::/64', address: 'fd00::1', prefix: 64, port: 51821, persistent_keepalive: 0 },
-        ],
+    const main = renderFirewall(dir, {
+      float_firewall_sets: {
+        all_hosts: { v4: ['10.0.0.1', '10.250.0.1'], v6: [] },
+        'overlay_vpn-0_members': { v4: ['10.0.0.1'], v6: ['2001:db8::1'] },
+        overlay_v6_members: { v4: [], v6: ['2001:db8::1'] },
       },
-      [{ src: 'nftables.conf.j2', dest: main }],
-    );
-    spawnSync('mkdir', ['-p', join(dir, 'd')]);
+      float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
+      float_overlays: [
+        { name: 'vpn-0', interface: 'vpn-0', network: '10.250.0.0/24', address: '10.250.0.1', prefix: 24, port: 51820, persistent_keepalive: 0 },
+        { name: 'v6', interface: 'v6', network: 'fd00::/64', address: 'fd00::1', prefix: 64, port: 51821, persistent_keepalive: 0 },
+      ],
+    });
     const text = readFileSync(main, 'utf8');
     expect(text).toContain('ip saddr @overlay_vpn-0_members_v4 udp dport 51820 accept');
     expect(text).toContain('iifname != "vpn-0" ip saddr 10.250.0.0/24 drop');
@@ -135,14 +133,15 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
   const sh = (ns: string, cmd: string) => spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { encoding: 'utf8' });
   it("members reach services and the overlay's addresses only through the overlay's interface; others as before", () => {
     const dir = writeTree({});
-    const main = join(dir, 'nftables.conf');
     const host = `float-ovl-h-${process.pid}`;
     const peer = `float-ovl-p-${process.pid}`;
+    const tunnel = `float-ovl-o-${process.pid}`;
     let server: ReturnType<typeof spawn> | undefined;
     try {
-      for (const ns of [host, peer]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+      for (const ns of [host, peer, tunnel]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
       // peer: 192.0.2.1 (a member's own address) and 192.0.2.3 (a non-member) on one veth; host: 192.0.2.2,
-      // and its overlay address 10.250.0.2 on an interface named like the overlay (a veth: no dummy module here).
+      // and its overlay address 10.250.0.2 on an interface named like the overlay (a veth: no dummy module
+      // here), whose other end, in the namespace `tunnel`, holds a member's overlay address 10.250.0.1.
       const setup = [
         `ip link add ovl-p netns ${peer} type veth peer name ovl-h netns ${host}`,
         `ip -n ${peer} addr add 192.0.2.1/24 dev ovl-p`,
@@ -153,44 +152,41 @@ describe.skipIf(!isRoot || !has('nft') || !has('curl'))('the firewall with an ov
         `ip -n ${host} addr add 192.0.2.2/24 dev ovl-h`,
         `ip -n ${host} link set ovl-h up`,
         `ip -n ${host} link set lo up`,
-        `ip -n ${host} link add vpn0 type veth peer name vpn0-end`,
+        `ip -n ${host} link add vpn0 type veth peer name vpn0-end netns ${tunnel}`,
         `ip -n ${host} addr add 10.250.0.2/24 dev vpn0`,
         `ip -n ${host} link set vpn0 up`,
+        `ip -n ${tunnel} addr add 10.250.0.1/24 dev vpn0-end`,
+        `ip -n ${tunnel} link set vpn0-end up`,
+        `ip -n ${tunnel} link set lo up`,
       ];
       for (const c of setup) expect(spawnSync('sh', ['-c', c], { encoding: 'utf8' }).status, c).toBe(0);
-      renderRoleTemplates(
-        'float-base-firewall',
-        dir,
-        {
-          float_firewall_main: main,
-          float_firewall_dropin_dir: join(dir, 'd'),
-          float_firewall_egress: [],
-          float_firewall_internal_v4: ['127.0.0.0/8'],
-          float_firewall_internal_v6: [],
-          float_firewall_sets: {
-            all_hosts: { v4: ['10.250.0.1', '192.0.2.1', '192.0.2.3'], v6: [] },
-            overlay_vpn0_members: { v4: ['192.0.2.1', '192.0.2.2'], v6: [] },
-          },
-          float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
-          float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
+      const main = renderFirewall(dir, {
+        float_firewall_sets: {
+          all_hosts: { v4: ['10.250.0.1', '192.0.2.1', '192.0.2.3'], v6: [] },
+          overlay_vpn0_members: { v4: ['192.0.2.1', '192.0.2.2'], v6: [] },
         },
-        [{ src: 'nftables.conf.j2', dest: main }],
-      );
-      spawnSync('mkdir', ['-p', join(dir, 'd')]);
+        float_host_firewall: [{ port: 9470, protocols: ['tcp', 'udp'], service: 'web', reason: 'ports', sources: 'all_hosts' }],
+        float_overlays: [{ name: 'vpn0', interface: 'vpn0', network: '10.250.0.0/24', address: '10.250.0.2', prefix: 24, port: 51820, persistent_keepalive: 0 }],
+      });
+      server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
+      const get = (ns: string, from: string, url: string) => sh(ns, `for i in 1 2 3 4 5; do c=$(curl -s -m 2 --interface ${from} -o /dev/null -w '%{http_code}' ${url}); [ "$c" = 200 ] && break; sleep 1; done; echo $c`).stdout.trim();
+      // Positive controls, before the ruleset is loaded: every probe below that must fail succeeds.
+      expect(get(peer, '192.0.2.1', 'http://192.0.2.2:9470/')).toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://10.250.0.2:9470/')).toBe('200');
       const load = sh(host, `nft -f ${main}`);
       expect(load.status, load.stderr).toBe(0);
-      server = spawn('ip', ['netns', 'exec', host, 'python3', '-m', 'http.server', '9470', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
-      const get = (from: string, url: string) => sh(peer, `for i in 1 2 3 4 5; do c=$(curl -s -m 2 --interface ${from} -o /dev/null -w '%{http_code}' ${url}); [ "$c" = 200 ] && break; sleep 1; done; echo $c`).stdout.trim();
       // A non-member reaches the port on the host's own address (positive control) ...
-      expect(get('192.0.2.3', 'http://192.0.2.2:9470/')).toBe('200');
-      // ... a member does not: its traffic must come through the overlay.
-      expect(get('192.0.2.1', 'http://192.0.2.2:9470/')).not.toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://192.0.2.2:9470/')).toBe('200');
+      // ... a member does not: its traffic must come through the overlay ...
+      expect(get(peer, '192.0.2.1', 'http://192.0.2.2:9470/')).not.toBe('200');
+      // ... through which a member does reach it.
+      expect(get(tunnel, '10.250.0.1', 'http://10.250.0.2:9470/')).toBe('200');
       // The overlay's addresses answer nothing that does not arrive on the overlay's interface,
       // even to a non-member that routes them through the host's own address.
-      expect(get('192.0.2.3', 'http://10.250.0.2:9470/')).not.toBe('200');
+      expect(get(peer, '192.0.2.3', 'http://10.250.0.2:9470/')).not.toBe('200');
     } finally {
       server?.kill();
-      for (const ns of [host, peer]) spawnSync('ip', ['netns', 'delete', ns]);
+      for (const ns of [host, peer, tunnel]) spawnSync('ip', ['netns', 'delete', ns]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -4,7 +4,9 @@
 // keeps formatting, float check's overlay diagnostics, and the derived peers.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sshArgv } from '../../src/ansible/ssh.js';
 import { withOverlayAddresses } from '../../src/config/hosts-edit.js';
+import { generateWireguardKeyPair, wireguardPublicKey } from '../../src/credentials/wireguard.js';
 import { assignAddresses, formatIp, parseCidr, parseIp, usableRange } from '../../src/config/overlay.js';
 import type { NetOverlay } from '../../src/config/schema/globals.js';
 import { deriveInventory } from '../../src/inventory/derive.js';
@@ -28,9 +30,13 @@ describe('address arithmetic', () => {
       ['::ffff:192.0.2.1', '::ffff:c000:201'],
       ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2:3:4:5:6'],
     ]) expect(formatIp(parseIp(text)!), text).toBe(out);
+    expect(parseIp('10.0.0.255')).toEqual({ family: 4, value: 0x0a0000ffn });
     expect(parseIp('10.0.0.256')).toBeUndefined();
     expect(parseCidr('10.250.0.9/24')).toMatchObject({ family: 4, prefix: 24 });
+    // The longest prefixes parse; one more is refused.
+    expect(parseCidr('10.0.0.0/32')).toMatchObject({ family: 4, prefix: 32 });
     expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+    expect(parseCidr('fd00::/128')).toMatchObject({ family: 6, prefix: 128 });
     expect(parseCidr('fd00::/129')).toBeUndefined();
   });
 
@@ -217,7 +223,31 @@ describe('derived peers and firewall sets', () => {
     const peers = inv.groupVars.all.float.float_overlay_peers as Record<string, Array<{ host: string }>>;
     expect(peers.vpn0.map((p) => p.host)).toEqual(['h1', 'h3']);
     expect(peers.v6.map((p) => p.host)).toEqual(['h3']);
-    expect(JSON.stringify(inv.groupVars.all.float.float_firewall_sets)).not.toContain('192.0.2.2');
+    const sets = JSON.stringify(inv.groupVars.all.float.float_firewall_sets);
+    expect(sets).not.toContain('192.0.2.2');
+    // Positive controls: the hosts that stay are in the sets, and have host variables.
+    expect(sets).toContain('"192.0.2.3"');
     expect(inv.hostVars.h2).toBeUndefined();
+    expect(inv.hostVars.h3).toBeDefined();
+  });
+});
+
+describe('float overlay status --live: the ssh command (the shared sshArgv)', () => {
+  it('takes the key from ansible_private_key_file too, as Ansible does, and prefers ansible_ssh_private_key_file', () => {
+    const model = (key: string) =>
+      plan(join(writeTree(baseTree({ 'hosts.yml': `hosts:\n  h1:\n    ips: [192.0.2.1]\n    groups: [backend]\n${key}` })), 'config.yml')).model;
+    const m = model('    ansible_private_key_file: keys/a\n');
+    expect(sshArgv(m, m.hosts[0], 'wg show vpn0 latest-handshakes')).toEqual(['ssh', '-o', 'BatchMode=yes', '-i', join(m.configPath, '..', 'keys/a'), '--', '192.0.2.1', 'wg show vpn0 latest-handshakes']);
+    const both = model('    ansible_private_key_file: keys/a\n    ansible_ssh_private_key_file: keys/b\n');
+    expect(sshArgv(both, both.hosts[0], 'x')).toContain(join(both.configPath, '..', 'keys/b'));
+  });
+});
+
+describe('WireGuard keys', () => {
+  it('derives the public key of a private key, and refuses what is not a key (base64 of 32 bytes)', () => {
+    const pair = generateWireguardKeyPair();
+    expect(wireguardPublicKey(pair.privateKey)).toBe(pair.publicKey);
+    expect(() => wireguardPublicKey(pair.privateKey.slice(0, -4))).toThrow(/not a WireGuard key/);
+    expect(() => wireguardPublicKey(`${pair.privateKey}\n`)).toThrow(/not a WireGuard key/);
   });
 });

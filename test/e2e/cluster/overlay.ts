@@ -70,6 +70,7 @@ export const overlaySuite: ClusterSuite = {
       // aux1 is on no overlay: no interface, and no route through one (a ping would leave the
       // test network by the default route, so none is sent).
       expect(ctx.on('aux1', 'ip link show vpn0').status).not.toBe(0);
+      expect(ctx.on('be1', 'ip link show vpn0').status).toBe(0); // positive control: the probe finds it on a member
       expect(ctx.on('aux1', `ip -o route get ${ov('be1')}`).out).not.toContain('dev vpn0');
       expect(ctx.on('be1', `ip -o route get ${ov('be2')}`).out).toContain('dev vpn0');
       // Each member sees both others as peers with a completed handshake.
