@@ -197,6 +197,24 @@ tests:
     expect(readFileSync(join(out, 'alertmanager.default'), 'utf8')).toContain('--cluster.listen-address="');
   });
 
+  it('positive controls of the above: with alert_email, email_configs; with a second peer, a cluster listener and that peer', () => {
+    const p = plan(join(configDir('alert_email: ops@example.test\nalertmanager_smtp_smarthost: "smtp.example.test:587"\n'), 'config.yml'));
+    const host = p.schedule.assignments['alertmanager'][0];
+    const other = host === 'be1' ? 'be2' : 'be1';
+    const vars = varsFor(deriveInventory(p.model, p.schedule), 'alertmanager', host);
+    render('float-infra-alertmanager', { ...vars, float_alertmanager: { peers: [host, other].map((h) => `${h}.alertmanager.infra.test:9094`) } }, [
+      { src: 'alertmanager.yml.j2', dest: join(out, 'alertmanager-email.yml') },
+      { src: 'prometheus-alertmanager.default.j2', dest: join(out, 'alertmanager-peers.default') },
+    ]);
+    const cfg = join(out, 'alertmanager-email.yml');
+    const c = spawnSync('amtool', ['check-config', cfg], { encoding: 'utf8' });
+    expect(c.status, c.stdout + c.stderr).toBe(0);
+    expect(readFileSync(cfg, 'utf8')).toMatch(/email_configs:\n\s+- to: "ops@example\.test"/);
+    const args = readFileSync(join(out, 'alertmanager-peers.default'), 'utf8');
+    expect(args).toContain(`--cluster.listen-address=:9094 --cluster.peer=${other}.alertmanager.infra.test:9094"`);
+    expect(args).not.toContain(`--cluster.peer=${host}.`);
+  });
+
   it('the prober gets a module per public name, with its Host header and SNI', () => {
     const text = readFileSync(join(out, 'blackbox.yml'), 'utf8');
     const modules = JSON.parse(text.split('modules: ')[1]) as Record<string, { http?: { headers: Record<string, string>; tls_config: { server_name: string } } }>;
