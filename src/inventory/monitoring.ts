@@ -6,7 +6,7 @@
 // of the host-level exporters. Pure: no I/O; the roles only render this data.
 import type { Host } from '../config/schema/host.js';
 import { endpointPath, type Service } from '../config/schema/service.js';
-import { endpointServerNames, type Context } from './context.js';
+import { endpointServerNames, instanceName, type Context } from './context.js';
 import type { FirewallRule } from './derive.js';
 import { byCodePoint } from './names.js';
 import type { Vars } from './types.js';
@@ -41,9 +41,6 @@ function tlsConfig(credential: string): Vars {
 /** The name every host answers to on the prometheus hosts (float-base-dns writes it). */
 function hostName(ctx: Context, h: string): string {
   return `${h}.host.${ctx.model.globals.domain}`;
-}
-function instanceName(ctx: Context, h: string, service: string): string {
-  return `${h}.${service}.${ctx.model.globals.domain}`;
 }
 
 function service(ctx: Context, name: string): Service | undefined {
