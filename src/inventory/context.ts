@@ -35,6 +35,11 @@ function viewKey(h: Host): string {
   return Object.keys(h.overlays).sort(byCodePoint).join(',');
 }
 
+/** The name of a service's instance on a host, `host.service.domain` (the DNS map's `host.svc`). */
+export function instanceName(ctx: Context, host: string, service: string): string {
+  return `${host}.${service}.${ctx.model.globals.domain}`;
+}
+
 /** Public names of an endpoint: name.<each domain_public>, plus its domains. */
 export function endpointServerNames(ctx: Context, e: { name?: string; domains?: string[] }): string[] {
   const names = e.name ? ctx.model.globals.domain_public.map((d) => `${e.name}.${d}`) : [];

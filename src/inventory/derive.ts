@@ -9,7 +9,7 @@ import type { ScheduleResult } from '../scheduler/types.js';
 import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
 import { publicDnsVars } from './public-dns.js';
-import { endpointServerNames, makeContext, type Context } from './context.js';
+import { endpointServerNames, instanceName, makeContext, type Context } from './context.js';
 import { serviceData } from './data-strings.js';
 import { dataString } from './yaml-emit.js';
 import { hostOverlays, overlayFirewallSets, overlayPeers } from './overlay.js';
@@ -257,7 +257,7 @@ function upstreamName(endpoint: string, port: number, service: string): string {
 
 
 function instanceTargets(ctx: Context, s: Service): string[] {
-  return (ctx.schedule.assignments[s.name] ?? []).map((h) => `${h}.${s.name}.${ctx.model.globals.domain}`);
+  return (ctx.schedule.assignments[s.name] ?? []).map((h) => instanceName(ctx, h, s.name));
 }
 
 

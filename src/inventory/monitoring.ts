@@ -6,7 +6,7 @@
 // of the host-level exporters. Pure: no I/O; the roles only render this data.
 import type { Host } from '../config/schema/host.js';
 import { endpointPath, type Service } from '../config/schema/service.js';
-import { endpointServerNames, type Context } from './context.js';
+import { endpointServerNames, instanceName, type Context } from './context.js';
 import type { FirewallRule } from './derive.js';
 import { byCodePoint } from './names.js';
 import type { Vars } from './types.js';
@@ -41,9 +41,6 @@ function tlsConfig(credential: string): Vars {
 /** The name every host answers to on the prometheus hosts (float-base-dns writes it). */
 function hostName(ctx: Context, h: string): string {
   return `${h}.host.${ctx.model.globals.domain}`;
-}
-function instanceName(ctx: Context, h: string, service: string): string {
-  return `${h}.${service}.${ctx.model.globals.domain}`;
 }
 
 function service(ctx: Context, name: string): Service | undefined {
@@ -197,9 +194,7 @@ export function probes(ctx: Context): Probes {
 }
 
 /** One probe scrape job per prober instance: blackbox's /probe, the target passed as a parameter. */
-function probeJobs(ctx: Context, p: Probes): Vars[] {
-  const prober = service(ctx, PROBER);
-  if (!prober) return [];
+function probeJobs(ctx: Context, prober: Service, p: Probes): Vars[] {
   const port = prober.monitoring_endpoints[0]?.port ?? BLACKBOX_DEFAULT_PORT;
   const g = ctx.model.globals;
   const interval = g.prometheus_probe_scrape_interval ?? g.prometheus_scrape_interval;
@@ -217,19 +212,13 @@ function probeJobs(ctx: Context, p: Probes): Vars[] {
   }));
 }
 
-/** Probe alert timeouts: one per prober service (prober_alert_timeout, default 5m). */
-function probeAlertTimeouts(ctx: Context): Array<{ prober: string; for: string }> {
-  const prober = service(ctx, PROBER);
-  if (!prober) return [];
-  return [{ prober: PROBER, for: prober.prober_alert_timeout ?? DEFAULT_PROBER_ALERT_TIMEOUT }];
-}
-
 /**
  * Group variables of the monitoring services' groups (`prometheus`, `alertmanager`,
  * `prober`); empty when the configuration has no `prometheus` service.
  */
 export function monitoringGroupVars(ctx: Context): Record<string, Record<string, Vars>> {
   if (!service(ctx, PROMETHEUS)) return {};
+  const prober = service(ctx, PROBER);
   const p = probes(ctx);
   const out: Record<string, Record<string, Vars>> = {};
   const alertmanagers = hostsOf(ctx, ALERTMANAGER).map((h) => `${instanceName(ctx, h, ALERTMANAGER)}:${ALERTMANAGER_PORT}`);
@@ -237,9 +226,10 @@ export function monitoringGroupVars(ctx: Context): Record<string, Record<string,
   out[PROMETHEUS] = {
     float_monitoring: {
       float_prometheus: {
-        scrape_configs: [...hostJobs(ctx), ...serviceJobs(ctx), ...probeJobs(ctx, p)],
+        scrape_configs: [...hostJobs(ctx), ...serviceJobs(ctx), ...(prober ? probeJobs(ctx, prober, p) : [])],
         alertmanagers,
-        probe_alert_timeouts: probeAlertTimeouts(ctx),
+        // Probe alert timeouts: one per prober service (prober_alert_timeout, default 5m).
+        probe_alert_timeouts: prober ? [{ prober: PROBER, for: prober.prober_alert_timeout ?? DEFAULT_PROBER_ALERT_TIMEOUT }] : [],
         rules_dir: ctx.model.config.prometheus_rules_dir ?? '',
       },
     },
@@ -248,7 +238,7 @@ export function monitoringGroupVars(ctx: Context): Record<string, Record<string,
     const peers = hostsOf(ctx, ALERTMANAGER).map((h) => `${instanceName(ctx, h, ALERTMANAGER)}:${ALERTMANAGER_CLUSTER_PORT}`);
     out[ALERTMANAGER] = { float_monitoring: { float_alertmanager: { peers } } };
   }
-  if (service(ctx, PROBER)) out[PROBER] = { float_monitoring: { float_prober: { modules: p.modules } } };
+  if (prober) out[PROBER] = { float_monitoring: { float_prober: { modules: p.modules } } };
   return out;
 }
 

@@ -5,14 +5,14 @@
 // and `amtool config routes test` (warn alerts are not sent, page alerts reach the
 // webhooks).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveInventory } from '../../src/inventory/derive.js';
-import { toYaml } from '../../src/inventory/yaml-emit.js';
 import { plan } from '../../src/plan.js';
 import { skipUnlessRequired } from '../helpers/prerequisites.js';
+import { renderRoleTemplates, type RenderTask } from '../helpers/render-role.js';
 import { REPO_ROOT, writeTree } from '../helpers/tree.js';
 
 const missing = ['promtool', 'amtool', 'ansible-playbook'].filter((t) => spawnSync(t, ['--version']).status !== 0);
@@ -63,33 +63,11 @@ mon-tls:
   return dir;
 }
 
-/** Renders `templates` of `role` with the role's defaults, then `vars` (play vars win over role defaults, as inventory vars do). */
-function render(role: string, vars: Record<string, unknown>, templates: Array<{ src: string; dest: string; jinja?: 'brackets' }>): void {
+/** Renders `templates` of `role` into a directory of its own (the role's defaults, then `vars`). */
+function render(role: string, vars: Record<string, unknown>, templates: RenderTask[]): void {
   const dir = mkdtempSync(join(tmpdir(), 'float-mon-render-'));
   dirs.push(dir);
-  const r = join(dir, 'roles', 'render');
-  mkdirSync(join(r, 'defaults'), { recursive: true });
-  mkdirSync(join(r, 'tasks'), { recursive: true });
-  copyFileSync(join(REPO_ROOT, 'roles', role, 'defaults/main.yml'), join(r, 'defaults/main.yml'));
-  symlinkSync(join(REPO_ROOT, 'roles', role, 'templates'), join(r, 'templates'));
-  const tasks = templates.map((t) => ({
-    name: `Render ${t.src}`,
-    'ansible.builtin.template': {
-      src: t.src,
-      dest: t.dest,
-      mode: '0644',
-      ...(t.jinja === 'brackets' ? { variable_start_string: '[[', variable_end_string: ']]', block_start_string: '[%', block_end_string: '%]' } : {}),
-    },
-  }));
-  writeFileSync(join(r, 'tasks/main.yml'), JSON.stringify(tasks));
-  // Written as float's inventory writes them: strings from the configuration stay `!unsafe`.
-  writeFileSync(join(dir, 'vars.yml'), toYaml(vars));
-  writeFileSync(join(dir, 'play.yml'), JSON.stringify([{ hosts: 'localhost', connection: 'local', gather_facts: false, vars_files: [join(dir, 'vars.yml')], roles: ['render'] }]));
-  const p = spawnSync('ansible-playbook', ['-i', 'localhost,', join(dir, 'play.yml')], {
-    encoding: 'utf8',
-    env: { ...process.env, ANSIBLE_ROLES_PATH: join(dir, 'roles'), ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1' },
-  });
-  expect(p.status, p.stdout + p.stderr).toBe(0);
+  renderRoleTemplates(role, dir, vars, templates);
 }
 
 /** The values the inventory holds for a host of `group`: globals, then the group's compiled files. */
@@ -217,6 +195,24 @@ tests:
     expect(text).not.toContain('email_configs');
     // One instance: no cluster listener.
     expect(readFileSync(join(out, 'alertmanager.default'), 'utf8')).toContain('--cluster.listen-address="');
+  });
+
+  it('positive controls of the above: with alert_email, email_configs; with a second peer, a cluster listener and that peer', () => {
+    const p = plan(join(configDir('alert_email: ops@example.test\nalertmanager_smtp_smarthost: "smtp.example.test:587"\n'), 'config.yml'));
+    const host = p.schedule.assignments['alertmanager'][0];
+    const other = host === 'be1' ? 'be2' : 'be1';
+    const vars = varsFor(deriveInventory(p.model, p.schedule), 'alertmanager', host);
+    render('float-infra-alertmanager', { ...vars, float_alertmanager: { peers: [host, other].map((h) => `${h}.alertmanager.infra.test:9094`) } }, [
+      { src: 'alertmanager.yml.j2', dest: join(out, 'alertmanager-email.yml') },
+      { src: 'prometheus-alertmanager.default.j2', dest: join(out, 'alertmanager-peers.default') },
+    ]);
+    const cfg = join(out, 'alertmanager-email.yml');
+    const c = spawnSync('amtool', ['check-config', cfg], { encoding: 'utf8' });
+    expect(c.status, c.stdout + c.stderr).toBe(0);
+    expect(readFileSync(cfg, 'utf8')).toMatch(/email_configs:\n\s+- to: "ops@example\.test"/);
+    const args = readFileSync(join(out, 'alertmanager-peers.default'), 'utf8');
+    expect(args).toContain(`--cluster.listen-address=:9094 --cluster.peer=${other}.alertmanager.infra.test:9094"`);
+    expect(args).not.toContain(`--cluster.peer=${host}.`);
   });
 
   it('the prober gets a module per public name, with its Host header and SNI', () => {

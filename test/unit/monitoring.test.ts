@@ -101,6 +101,7 @@ describe('monitoring data in the inventory', () => {
 
   it('the exporters\' ports are open to the prometheus hosts only; without a prometheus service, nothing', () => {
     const { inv } = derive(SVC);
+    expect(inv.groupVars.prometheus).toBeDefined();
     const fw = (h: string) => (inv.hostVars[h].float_host_firewall as FirewallRule[]).filter((r) => r.reason === 'monitoring').map((r) => `${r.port}/${r.sources}`);
     expect(fw('host1')).toEqual(expect.arrayContaining(['9100/scrapers', '9113/scrapers', '8405/scrapers']));
     expect(fw('host2')).toContain('9100/scrapers');

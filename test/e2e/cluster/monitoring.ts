@@ -243,6 +243,8 @@ alert_webhook_receivers:
       // members reach each other's service ports only over the overlay).
       expect(tcpFrom(ctx, prom, `fe1.host.${ctx.domain}`, 8405)).toBe('open');
       expect(tcpFrom(ctx, 'aux1', ctx.ip.fe1, 8405)).toBe('timeout');
+      // Positive control of that probe: haproxy does answer on that address (from fe1 itself, over lo).
+      expect(tcpFrom(ctx, 'fe1', ctx.ip.fe1, 8405)).toBe('open');
       expect(tcpFrom(ctx, prom, ctx.ip.aux1, 9180)).toBe('open');
       expect(tcpFrom(ctx, other, ctx.ip.aux1, 9180)).toBe('timeout');
     });
