@@ -108,16 +108,27 @@ export function pruneGroups(ctx: Context): PruneGroup[] {
   return out;
 }
 
+/** Does the host run at least one backup job (the datasets backupJobs keeps, without building the jobs)? */
+function hasBackupJobs(ctx: Context, h: Host): boolean {
+  return (ctx.servicesOnHost.get(h.name) ?? []).some((s) => s.datasets.some((d) => runsHere(ctx, s, d.on_master_only, h.name)));
+}
+
+const pruneHosts = new WeakMap<Context, { host: string | undefined }>();
+
 /**
  * The one host that prunes the repository: the first host (in code-point order)
  * of a service named `backup`, if the configuration has one; else the first
- * host that runs a backup job. One host, so prunes never race.
+ * host that runs a backup job. One host, so prunes never race. Computed once per
+ * context: every host's variables ask for it.
  */
 export function pruneHost(ctx: Context): string | undefined {
-  const named = ctx.schedule.assignments['backup'];
-  if (named && named.length > 0) return [...named].sort(byCodePoint)[0];
-  const withJobs = ctx.model.hosts.filter((h) => backupJobs(ctx, h).length > 0).map((h) => h.name);
-  return withJobs.sort(byCodePoint)[0];
+  let known = pruneHosts.get(ctx);
+  if (!known) {
+    const named = ctx.schedule.assignments['backup'];
+    const candidates = named && named.length > 0 ? named : ctx.model.hosts.filter((h) => hasBackupJobs(ctx, h)).map((h) => h.name);
+    pruneHosts.set(ctx, (known = { host: [...candidates].sort(byCodePoint)[0] }));
+  }
+  return known.host;
 }
 
 export interface SftpRepository {
