@@ -134,6 +134,11 @@ describe.skipIf(!hasRestic)('backup agent with a local restic repository', () =>
     const r = h1.run('restore', 'web_db');
     expect(r.status, r.err).toBe(0);
     expect(readFileSync(table, 'utf8')).toBe(rows);
+    // float restore names the dataset by its id (SERVICE/DATASET).
+    writeFileSync(table, 'garbage\n');
+    const byId = h1.run('restore', 'web/db');
+    expect(byId.status, byId.err).toBe(0);
+    expect(readFileSync(table, 'utf8')).toBe(rows);
     const count = () => (JSON.parse(h1.run('snapshots', '--json').out) as Array<{ dataset: string }>).filter((s) => s.dataset === 'db').length;
     const n = count();
     writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([{ ...pipeJob(table), backup_command: `cat ${table}; exit 3` }]));
