@@ -3,6 +3,7 @@
 // dataset lives on be1 (group bk-a), a pipe dataset (backup_command/restore_command),
 // and a dataset only used to check the retention policy.
 import { expect, it } from 'vitest';
+import type { SnapshotRow } from '../../../src/cli/backups.js';
 import { kept } from '../../helpers/restic-policy.js';
 import type { ClusterCtx, ClusterSuite } from './suite.js';
 
@@ -40,20 +41,10 @@ function json<T>(text: string): T {
   throw new Error(`no JSON in: ${text}`);
 }
 
-interface Snap {
-  id: string;
-  short_id: string;
-  time: string;
-  host: string;
-  service: string;
-  dataset: string;
-  shard: string | null;
-}
-
-const snapshotsOn = (ctx: ClusterCtx, host: string): Snap[] => {
+const snapshotsOn = (ctx: ClusterCtx, host: string): SnapshotRow[] => {
   const r = ctx.on(host, '/usr/local/sbin/float-backup snapshots --json');
   expect(r.status, r.out).toBe(0);
-  return json<Snap[]>(r.out);
+  return json<SnapshotRow[]>(r.out);
 };
 
 const curl = (ctx: ClusterCtx, host: string, file: string) => ctx.on(host, `curl -sS --max-time 5 http://127.0.0.1:${PORT}/${file}`);
