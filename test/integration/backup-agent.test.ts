@@ -92,6 +92,8 @@ describe.skipIf(!hasRestic)('backup agent with a local restic repository', () =>
     expect(r.json).toEqual({ changed: true, result: 'empty' });
     expect(existsSync(join(repo, 'config'))).toBe(true);
     expect(statSync(www1).mode & 0o7777).toBe(0o750);
+    // The marker (whose absence a failed restore is checked by, below) is written.
+    expect(existsSync(join(h1.markers, 'web_www'))).toBe(true);
     expect(h1.run('arrive', 'web_www').json).toEqual({ changed: false, result: 'present' });
   });
 
@@ -141,6 +143,8 @@ describe.skipIf(!hasRestic)('backup agent with a local restic repository', () =>
     expect(readFileSync(table, 'utf8')).toBe(rows);
     const count = () => (JSON.parse(h1.run('snapshots', '--json').out) as Array<{ dataset: string }>).filter((s) => s.dataset === 'db').length;
     const n = count();
+    // Positive control: the count sees the snapshot the backup above made.
+    expect(n).toBeGreaterThan(0);
     writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([{ ...pipeJob(table), backup_command: `cat ${table}; exit 3` }]));
     const bad = h1.run('backup', 'web_db');
     expect(bad.status).not.toBe(0);
