@@ -3,8 +3,9 @@
 // host (over SSH, with Ansible and the compiled inventory), with the agent that the
 // float-base-backup role installs there: the restic password never leaves the hosts.
 import { spawnSync } from 'node:child_process';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ansibleEnv } from '../ansible/command.js';
 import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import { makeContext } from '../inventory/context.js';
@@ -73,12 +74,10 @@ export function onHost(prepared: Awaited<ReturnType<typeof prepare>>, configPath
   const configDir = dirname(resolve(configPath));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    ANSIBLE_ROLES_PATH: [join(FLOAT_ROOT, 'roles'), ...prepared.rolesPaths].join(delimiter),
-    ANSIBLE_INVENTORY_ENABLED: 'yaml',
+    ...ansibleEnv({ floatRoot: FLOAT_ROOT, configDir, vaultPasswordFile: prepared.vaultPasswordFile, rolesPaths: prepared.rolesPaths }),
     ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
     ANSIBLE_STDOUT_CALLBACK: 'json',
   };
-  if (prepared.vaultPasswordFile) env.ANSIBLE_VAULT_PASSWORD_FILE = prepared.vaultPasswordFile;
   const args = ['-i', prepared.inventoryDir, host, '-m', 'ansible.builtin.command', '-a', JSON.stringify({ argv: ['/usr/local/sbin/float-backup', ...argv] })];
   const r = spawnSync('ansible', args, { cwd: configDir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new FloatUserError(`could not run ansible: ${r.error.message}`, 'F2041');
