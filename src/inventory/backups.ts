@@ -7,7 +7,7 @@ import type { Service } from '../config/schema/service.js';
 import { DEFAULT_BACKUP_RETENTION, retentionArgs, type BackupRetention } from '../config/schema/backup-retention.js';
 import { onCalendar } from './backup-schedule.js';
 import type { Context } from './context.js';
-import { byCodePoint, containerUnit, serviceUser } from './names.js';
+import { byCodePoint, serviceUnits, serviceUser } from './names.js';
 import type { Vars } from './types.js';
 import { dataString } from './yaml-emit.js';
 
@@ -64,7 +64,7 @@ function runsHere(ctx: Context, s: Service, onMasterOnly: boolean, host: string)
 export function backupJobs(ctx: Context, h: Host): BackupJob[] {
   const jobs: BackupJob[] = [];
   for (const s of ctx.servicesOnHost.get(h.name) ?? []) {
-    const units = [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
+    const units = serviceUnits(s);
     for (const d of s.datasets) {
       if (!runsHere(ctx, s, d.on_master_only, h.name)) continue;
       const user = serviceUser(s.name);
