@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ansibleEnv } from '../ansible/command.js';
 import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
+import { columns } from '../core/columns.js';
 import { makeContext } from '../inventory/context.js';
 import { backupJobs } from '../inventory/backups.js';
 import { byCodePoint } from '../inventory/names.js';
@@ -97,9 +98,7 @@ export function onHost(prepared: Awaited<ReturnType<typeof prepare>>, configPath
 function table(rows: DatasetRow[]): string {
   const head = ['DATASET', 'TYPE', 'HOSTS', 'LATEST SNAPSHOT', 'TIME'];
   const body = rows.map((r) => [r.id + (r.sharded ? ' (sharded)' : ''), r.type, r.hosts.join(',') || '-', r.latest?.short_id ?? '-', r.latest?.time.slice(0, 19) ?? '-']);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  return all.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return columns([head, ...body]);
 }
 
 export function register(program: Command, _setExitCode: SetExitCode): void {
