@@ -41,14 +41,23 @@ export function resolvePlaybook(playbook: string, floatRoot: string, cwd = proce
   );
 }
 
-export function buildPlaybookCommand(input: PlaybookCommandInput): PlaybookCommand {
+/**
+ * The environment every Ansible command float runs gets (ansible-playbook, and the
+ * ad hoc commands of float backups/restore): the roles path, the YAML inventory
+ * plugin, the vault password file.
+ */
+export function ansibleEnv(input: Pick<PlaybookCommandInput, 'floatRoot' | 'configDir' | 'vaultPasswordFile' | 'rolesPaths'>): Record<string, string> {
   const rolesPath = [join(input.floatRoot, 'roles'), ...(input.rolesPaths ?? []), join(input.configDir, 'roles')];
   const env: Record<string, string> = {
     ANSIBLE_ROLES_PATH: rolesPath.join(delimiter),
-    ANSIBLE_FORCE_HANDLERS: 'True',
     ANSIBLE_INVENTORY_ENABLED: 'yaml',
   };
   if (input.vaultPasswordFile) env.ANSIBLE_VAULT_PASSWORD_FILE = input.vaultPasswordFile;
+  return env;
+}
+
+export function buildPlaybookCommand(input: PlaybookCommandInput): PlaybookCommand {
+  const env = { ...ansibleEnv(input), ANSIBLE_FORCE_HANDLERS: 'True' };
   const args = ['-i', input.inventoryDir];
   for (const [k, v] of Object.entries(input.floatVars ?? {}).sort()) {
     args.push('-e', JSON.stringify({ [k]: v }));

@@ -3,12 +3,14 @@
 // host (over SSH, with Ansible and the compiled inventory), with the agent that the
 // float-base-backup role installs there: the restic password never leaves the hosts.
 import { spawnSync } from 'node:child_process';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ansibleEnv } from '../ansible/command.js';
 import { FloatUserError, formatDiagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
+import { columns } from '../core/columns.js';
 import { makeContext } from '../inventory/context.js';
-import { backupJobs, type BackupJob } from '../inventory/backups.js';
+import { backupJobs } from '../inventory/backups.js';
 import { byCodePoint } from '../inventory/names.js';
 import { withConfigLock } from '../lock.js';
 import type { Plan } from '../plan.js';
@@ -38,23 +40,19 @@ export interface SnapshotRow {
   shard: string | null;
 }
 
-/** Every dataset and the hosts whose jobs back it up (pure). */
-export function datasetRows(p: Plan): { rows: DatasetRow[]; jobs: Map<string, BackupJob[]> } {
+/** Every dataset and the hosts whose jobs back it up, with each host's timer (pure). */
+export function datasetRows(p: Plan): DatasetRow[] {
   const ctx = makeContext(p.model, p.schedule);
-  const byId = new Map<string, BackupJob[]>();
-  const hostsOf = new Map<string, string[]>();
+  /** dataset id -> host -> the OnCalendar lines of its job there (hosts in model order). */
+  const timers = new Map<string, Map<string, string[]>>();
   for (const h of p.model.hosts) {
-    for (const j of backupJobs(ctx, h)) {
-      (byId.get(j.id) ?? byId.set(j.id, []).get(j.id)!).push(j);
-      (hostsOf.get(j.id) ?? hostsOf.set(j.id, []).get(j.id)!).push(h.name);
-    }
+    for (const j of backupJobs(ctx, h)) (timers.get(j.id) ?? timers.set(j.id, new Map()).get(j.id)!).set(h.name, j.on_calendar);
   }
   const rows: DatasetRow[] = [];
   for (const s of p.model.services) {
     for (const d of s.datasets) {
       const id = `${s.name}/${d.name}`;
-      const hosts = hostsOf.get(id) ?? [];
-      const jobs = byId.get(id) ?? [];
+      const onHosts = timers.get(id) ?? new Map<string, string[]>();
       rows.push({
         id,
         service: s.name,
@@ -62,14 +60,14 @@ export function datasetRows(p: Plan): { rows: DatasetRow[]; jobs: Map<string, Ba
         type: d.path !== undefined ? 'file' : 'pipe',
         path: d.path ?? null,
         sharded: d.sharded,
-        hosts,
-        on_calendar: Object.fromEntries(hosts.map((h, i) => [h, jobs[i].on_calendar])),
+        hosts: [...onHosts.keys()],
+        on_calendar: Object.fromEntries(onHosts),
         latest: null,
       });
     }
   }
   rows.sort((a, b) => byCodePoint(a.id, b.id));
-  return { rows, jobs: byId };
+  return rows;
 }
 
 /** Runs the backup agent on one host through Ansible (ad hoc), returning its standard output. */
@@ -77,12 +75,10 @@ export function onHost(prepared: Awaited<ReturnType<typeof prepare>>, configPath
   const configDir = dirname(resolve(configPath));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    ANSIBLE_ROLES_PATH: [join(FLOAT_ROOT, 'roles'), ...prepared.rolesPaths].join(delimiter),
-    ANSIBLE_INVENTORY_ENABLED: 'yaml',
+    ...ansibleEnv({ floatRoot: FLOAT_ROOT, configDir, vaultPasswordFile: prepared.vaultPasswordFile, rolesPaths: prepared.rolesPaths }),
     ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
     ANSIBLE_STDOUT_CALLBACK: 'json',
   };
-  if (prepared.vaultPasswordFile) env.ANSIBLE_VAULT_PASSWORD_FILE = prepared.vaultPasswordFile;
   const args = ['-i', prepared.inventoryDir, host, '-m', 'ansible.builtin.command', '-a', JSON.stringify({ argv: ['/usr/local/sbin/float-backup', ...argv] })];
   const r = spawnSync('ansible', args, { cwd: configDir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new FloatUserError(`could not run ansible: ${r.error.message}`, 'F2041');
@@ -102,9 +98,7 @@ export function onHost(prepared: Awaited<ReturnType<typeof prepare>>, configPath
 function table(rows: DatasetRow[]): string {
   const head = ['DATASET', 'TYPE', 'HOSTS', 'LATEST SNAPSHOT', 'TIME'];
   const body = rows.map((r) => [r.id + (r.sharded ? ' (sharded)' : ''), r.type, r.hosts.join(',') || '-', r.latest?.short_id ?? '-', r.latest?.time.slice(0, 19) ?? '-']);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  return all.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return columns([head, ...body]);
 }
 
 export function register(program: Command, _setExitCode: SetExitCode): void {
@@ -123,7 +117,7 @@ function registerBackups(program: Command): void {
       await withConfigLock(opts.config, { command: 'float backups' }, async () => {
         const prepared = await prepare(opts.config);
         for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-        const { rows } = datasetRows(prepared.plan);
+        const rows = datasetRows(prepared.plan);
         const host = opts.host ?? [...new Set(rows.flatMap((r) => r.hosts))].sort(byCodePoint)[0];
         if (opts.host && !prepared.plan.model.hosts.some((h) => h.name === opts.host)) throw new FloatUserError(`--host ${opts.host}: no such host`, 'F2040');
         if (!opts.offline && prepared.plan.model.globals.backup_repository_uri && host) {

@@ -1,6 +1,7 @@
 // float dns: print every public DNS record float serves, without touching anything.
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../config/diagnostics.js';
+import { columns } from '../core/columns.js';
 import { makeContext } from '../inventory/context.js';
 import { publicDnsRecords, type DnsRecord } from '../inventory/public-dns.js';
 import { plan } from '../plan.js';
@@ -11,9 +12,7 @@ const HEAD = ['FQDN', 'TYPE', 'VALUE', 'TTL', 'PURPOSE'];
 
 /** The records as an aligned table, one line per record (columns separated by two spaces). */
 function dnsTable(records: DnsRecord[]): string {
-  const rows = [HEAD, ...records.map((r) => [r.fqdn, r.type, r.value, String(r.ttl), r.purpose])];
-  const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return columns([HEAD, ...records.map((r) => [r.fqdn, r.type, r.value, String(r.ttl), r.purpose])]);
 }
 
 export function register(program: Command, _setExitCode: SetExitCode): void {

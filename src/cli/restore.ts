@@ -30,14 +30,14 @@ function registerRestore(program: Command): void {
         const prepared = await prepare(opts.config);
         for (const d of prepared.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
         if (!prepared.plan.model.globals.backup_repository_uri) throw new FloatUserError('backup_repository_uri is not set: there is nothing to restore from', 'F2040');
-        const { rows, jobs } = datasetRows(prepared.plan);
+        const rows = datasetRows(prepared.plan);
         const row = rows.find((r) => r.id === id);
         if (!row) throw new FloatUserError(`no dataset ${id}; datasets: ${rows.map((r) => r.id).join(', ') || 'none'}`, 'F2040');
         const host = opts.host ?? row.hosts[0];
         if (!host) throw new FloatUserError(`dataset ${id} runs on no host`, 'F2040');
         if (!row.hosts.includes(host)) throw new FloatUserError(`dataset ${id} does not run on ${host} (it runs on ${row.hosts.join(', ')})`, 'F2040');
-        const job = jobs.get(id)![row.hosts.indexOf(host)];
-        const out = onHost(prepared, opts.config, host, ['restore', job.name, ...(opts.snapshot ? ['--snapshot', opts.snapshot] : [])]);
+        // The agent finds the host's job by its id (SERVICE/DATASET) as by its unit name.
+        const out = onHost(prepared, opts.config, host, ['restore', id, ...(opts.snapshot ? ['--snapshot', opts.snapshot] : [])]);
         const r = JSON.parse(out) as { snapshot: string; previous_data?: string | null };
         process.stdout.write(`restored ${id} on ${host} from snapshot ${r.snapshot}${r.previous_data ? `; the data it replaced is in ${r.previous_data}` : ''}\n`);
       });

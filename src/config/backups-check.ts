@@ -14,16 +14,14 @@ export function checkBackups(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
   const err = (code: Diagnostic['code'], message: string, pos: Diagnostic['pos'], subject: string, severity: Diagnostic['severity'] = 'error') =>
     out.push({ code, severity, message, pos, subject });
-  let datasets = 0;
   for (const s of model.services) {
-    const seen = new Map<string, number>();
+    const seen = new Set<string>();
     const paths = new Map<string, string>();
     s.datasets.forEach((d, i) => {
-      datasets++;
       const pos = (k?: string) => svcPos(model, s.name, k ? ['datasets', i, k] : ['datasets', i]);
       const what = `dataset '${d.name}' of service '${s.name}'`;
       if (seen.has(d.name)) err('F2124', `${what} is named twice in the service; dataset names must be unique within a service`, pos('name'), d.name);
-      seen.set(d.name, i);
+      seen.add(d.name);
       if (d.path !== undefined) {
         const other = paths.get(d.path);
         if (other !== undefined) err('F2124', `${what} has the path of dataset '${other}' (${d.path}); each dataset needs its own directory`, pos('path'), d.name);
@@ -53,15 +51,16 @@ export function checkBackups(model: Model): Diagnostic[] {
       (typeof g[name] === 'string' && (g[name] as string).length > 0) || model.passwords.some((p) => p.name === name) || (model.encryptedKeys.all ?? []).includes(name);
     if (!hasPassword)
       err('F2123', `backup_repository_uri is set but backup_repository_restic_password is not: add it to passwords.yml (float generates it) or to a vault-encrypted group_vars/all file`, gpos('backup_repository_uri'), name);
-  } else if (datasets > 0) {
-    const first = model.services.find((s) => s.datasets.length > 0)!;
-    err(
-      'F2122',
-      `service '${first.name}' has datasets but backup_repository_uri is not set: their directories are created, nothing is backed up, and a service that moves starts with empty data`,
-      svcPos(model, first.name, ['datasets'], true),
-      'datasets',
-      'warning',
-    );
+  } else {
+    const first = model.services.find((s) => s.datasets.length > 0);
+    if (first)
+      err(
+        'F2122',
+        `service '${first.name}' has datasets but backup_repository_uri is not set: their directories are created, nothing is backed up, and a service that moves starts with empty data`,
+        svcPos(model, first.name, ['datasets'], true),
+        'datasets',
+        'warning',
+      );
   }
   return out;
 }

@@ -7,7 +7,7 @@ import type { Service } from '../config/schema/service.js';
 import { DEFAULT_BACKUP_RETENTION, retentionArgs, type BackupRetention } from '../config/schema/backup-retention.js';
 import { onCalendar } from './backup-schedule.js';
 import type { Context } from './context.js';
-import { byCodePoint, containerUnit, serviceUser } from './names.js';
+import { byCodePoint, serviceUnits, serviceUser } from './names.js';
 import type { Vars } from './types.js';
 import { dataString } from './yaml-emit.js';
 
@@ -64,7 +64,7 @@ function runsHere(ctx: Context, s: Service, onMasterOnly: boolean, host: string)
 export function backupJobs(ctx: Context, h: Host): BackupJob[] {
   const jobs: BackupJob[] = [];
   for (const s of ctx.servicesOnHost.get(h.name) ?? []) {
-    const units = [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
+    const units = serviceUnits(s);
     for (const d of s.datasets) {
       if (!runsHere(ctx, s, d.on_master_only, h.name)) continue;
       const user = serviceUser(s.name);
@@ -108,16 +108,27 @@ export function pruneGroups(ctx: Context): PruneGroup[] {
   return out;
 }
 
+/** Does the host run at least one backup job (the datasets backupJobs keeps, without building the jobs)? */
+function hasBackupJobs(ctx: Context, h: Host): boolean {
+  return (ctx.servicesOnHost.get(h.name) ?? []).some((s) => s.datasets.some((d) => runsHere(ctx, s, d.on_master_only, h.name)));
+}
+
+const pruneHosts = new WeakMap<Context, { host: string | undefined }>();
+
 /**
  * The one host that prunes the repository: the first host (in code-point order)
  * of a service named `backup`, if the configuration has one; else the first
- * host that runs a backup job. One host, so prunes never race.
+ * host that runs a backup job. One host, so prunes never race. Computed once per
+ * context: every host's variables ask for it.
  */
 export function pruneHost(ctx: Context): string | undefined {
-  const named = ctx.schedule.assignments['backup'];
-  if (named && named.length > 0) return [...named].sort(byCodePoint)[0];
-  const withJobs = ctx.model.hosts.filter((h) => backupJobs(ctx, h).length > 0).map((h) => h.name);
-  return withJobs.sort(byCodePoint)[0];
+  let known = pruneHosts.get(ctx);
+  if (!known) {
+    const named = ctx.schedule.assignments['backup'];
+    const candidates = named && named.length > 0 ? named : ctx.model.hosts.filter((h) => hasBackupJobs(ctx, h)).map((h) => h.name);
+    pruneHosts.set(ctx, (known = { host: [...candidates].sort(byCodePoint)[0] }));
+  }
+  return known.host;
 }
 
 export interface SftpRepository {

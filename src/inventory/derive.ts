@@ -6,7 +6,7 @@ import type { Host } from '../config/schema/host.js';
 import { DEFAULT_CLIENT_CREDENTIAL, endpointPath, type Service } from '../config/schema/service.js';
 import { pathSegment } from '../config/safe-path.js';
 import type { ScheduleResult } from '../scheduler/types.js';
-import { byCodePoint, containerTag, containerUnit, groupName, serviceUser } from './names.js';
+import { byCodePoint, containerTag, groupName, serviceUnits, serviceUser } from './names.js';
 import type { HostCredential, Inventory, Vars } from './types.js';
 import { publicDnsVars } from './public-dns.js';
 import { endpointServerNames, instanceName, makeContext, type Context } from './context.js';
@@ -47,11 +47,6 @@ export function hostGroups(ctx: Context, viewGroup: (key: string) => string): Re
 }
 
 // ---------------------------------------------------------------- services
-
-/** Unit names float manages for a service: its systemd_services plus one per container. */
-function serviceUnits(s: Service): string[] {
-  return [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
-}
 
 /** The global `services` map: every service's metadata, enriched. */
 function enrichedServices(ctx: Context): Vars {

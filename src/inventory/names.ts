@@ -1,4 +1,5 @@
 // Naming rules shared by the inventory and the roles.
+import type { Service } from '../config/schema/service.js';
 
 /** Ansible group / variable form of a service name: dashes become underscores. */
 export function groupName(service: string): string {
@@ -17,6 +18,11 @@ export function containerTag(service: string, container: string): string {
 
 export function containerUnit(service: string, container: string): string {
   return `${containerTag(service, container)}.service`;
+}
+
+/** Unit names float manages for a service: its systemd_services plus one per container. */
+export function serviceUnits(s: Service): string[] {
+  return [...s.systemd_services, ...s.containers.map((c) => containerUnit(s.name, c.name))];
 }
 
 /** Code-point order, the same on every machine (never localeCompare). */

@@ -4,6 +4,7 @@
 // A series belongs to an instance by its labels: `service` (or `float_service`) names
 // the service and `host` (or, lacking it, `instance`) the host, compared by its first
 // DNS label without a port. An instance with several targets is down when any is.
+import { columns } from '../core/columns.js';
 import { byCodePoint } from '../inventory/names.js';
 import type { ScheduleResult } from '../scheduler/types.js';
 import type { Sample } from './prometheus.js';
@@ -69,11 +70,6 @@ export function statusReport(schedule: ScheduleResult, services: string[], up: S
 
 /** Label values come from Prometheus: control characters are not passed to the terminal. */
 const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-
-function columns(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
-}
 
 /** The report as text: one line per instance, then the firing alerts. */
 export function formatStatus(r: StatusReport): string {

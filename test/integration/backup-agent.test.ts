@@ -33,7 +33,8 @@ function makeHost(root: string, name: string, repo: string, pwFile: string, jobs
     etc,
     markers,
     run(...args: string[]) {
-      const r = spawnSync('python3', [AGENT, ...args], { encoding: 'utf8', env: { ...process.env, FLOAT_BACKUP_ETC: etc, FLOAT_BACKUP_MARKERS: markers } });
+      // A bound, so that an agent that hangs fails the test instead of stalling it.
+      const r = spawnSync('python3', [AGENT, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FLOAT_BACKUP_ETC: etc, FLOAT_BACKUP_MARKERS: markers } });
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
@@ -92,6 +93,8 @@ describe.skipIf(!hasRestic)('backup agent with a local restic repository', () =>
     expect(r.json).toEqual({ changed: true, result: 'empty' });
     expect(existsSync(join(repo, 'config'))).toBe(true);
     expect(statSync(www1).mode & 0o7777).toBe(0o750);
+    // The marker (whose absence a failed restore is checked by, below) is written.
+    expect(existsSync(join(h1.markers, 'web_www'))).toBe(true);
     expect(h1.run('arrive', 'web_www').json).toEqual({ changed: false, result: 'present' });
   });
 
@@ -134,13 +137,36 @@ describe.skipIf(!hasRestic)('backup agent with a local restic repository', () =>
     const r = h1.run('restore', 'web_db');
     expect(r.status, r.err).toBe(0);
     expect(readFileSync(table, 'utf8')).toBe(rows);
+    // float restore names the dataset by its id (SERVICE/DATASET).
+    writeFileSync(table, 'garbage\n');
+    const byId = h1.run('restore', 'web/db');
+    expect(byId.status, byId.err).toBe(0);
+    expect(readFileSync(table, 'utf8')).toBe(rows);
     const count = () => (JSON.parse(h1.run('snapshots', '--json').out) as Array<{ dataset: string }>).filter((s) => s.dataset === 'db').length;
     const n = count();
+    // Positive control: the count sees the snapshot the backup above made.
+    expect(n).toBeGreaterThan(0);
     writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([{ ...pipeJob(table), backup_command: `cat ${table}; exit 3` }]));
     const bad = h1.run('backup', 'web_db');
     expect(bad.status).not.toBe(0);
     expect(bad.err).toMatch(/backup_command of web\/db failed \(exit 3\)/);
     expect(count()).toBe(n);
+    writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([fileJob(www1), pipeJob(table)]));
+  });
+
+  it('a backup_command that writes much to stderr (more than a pipe holds) is backed up, and its stderr shown when it fails', () => {
+    const noisy = (exit: number) => `head -c 300000 /dev/zero | tr '\\0' x >&2; cat ${table}; echo ' the end' >&2; exit ${exit}`;
+    const count = () => (JSON.parse(h1.run('snapshots', '--json').out) as Array<{ dataset: string }>).filter((s) => s.dataset === 'db').length;
+    const n = count();
+    writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([{ ...pipeJob(table), backup_command: noisy(0) }]));
+    const ok = h1.run('backup', 'web_db');
+    expect(ok.status, ok.err).toBe(0);
+    expect(count()).toBe(n + 1);
+    writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([{ ...pipeJob(table), backup_command: noisy(4) }]));
+    const bad = h1.run('backup', 'web_db');
+    expect(bad.status).not.toBe(0);
+    expect(bad.err).toMatch(/backup_command of web\/db failed \(exit 4\): x+ the end$/m);
+    expect(count()).toBe(n + 1);
     writeFileSync(join(h1.etc, 'jobs.json'), JSON.stringify([fileJob(www1), pipeJob(table)]));
   });
 

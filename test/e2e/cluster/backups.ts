@@ -3,6 +3,7 @@
 // dataset lives on be1 (group bk-a), a pipe dataset (backup_command/restore_command),
 // and a dataset only used to check the retention policy.
 import { expect, it } from 'vitest';
+import type { SnapshotRow } from '../../../src/cli/backups.js';
 import { kept } from '../../helpers/restic-policy.js';
 import type { ClusterCtx, ClusterSuite } from './suite.js';
 
@@ -40,20 +41,10 @@ function json<T>(text: string): T {
   throw new Error(`no JSON in: ${text}`);
 }
 
-interface Snap {
-  id: string;
-  short_id: string;
-  time: string;
-  host: string;
-  service: string;
-  dataset: string;
-  shard: string | null;
-}
-
-const snapshotsOn = (ctx: ClusterCtx, host: string): Snap[] => {
+const snapshotsOn = (ctx: ClusterCtx, host: string): SnapshotRow[] => {
   const r = ctx.on(host, '/usr/local/sbin/float-backup snapshots --json');
   expect(r.status, r.out).toBe(0);
-  return json<Snap[]>(r.out);
+  return json<SnapshotRow[]>(r.out);
 };
 
 const curl = (ctx: ClusterCtx, host: string, file: string) => ctx.on(host, `curl -sS --max-time 5 http://127.0.0.1:${PORT}/${file}`);
@@ -106,6 +97,9 @@ bk-ret:
       // That account gets sftp only: a shell command is not run.
       const shell = ctx.on('be1', `timeout 30 ssh -i /etc/float/backup/ssh_key -o BatchMode=yes float-backup@aux1.${ctx.domain} echo shell-ran </dev/null`);
       expect(shell.out).not.toContain('shell-ran');
+      // Positive control: that same ssh logged in, and ran the forced sftp-server instead
+      // (which ends at the end of its input with status 0; ssh itself fails with 255).
+      expect(shell.status, shell.out).toBe(0);
     });
 
     it('the dataset directory exists with the service user, and the first start was recorded as empty', () => {
@@ -161,6 +155,8 @@ bk-ret:
       // A failing backup_command leaves no snapshot behind and fails the unit.
       const count = () => snapshotsOn(ctx, 'be1').filter((s) => s.dataset === 'db').length;
       const n = count();
+      // Positive control: the count sees the snapshot the run above made.
+      expect(n).toBeGreaterThan(0);
       ctx.on('be1', `mv ${TABLE} ${TABLE}.away`);
       expect(ctx.on('be1', 'systemctl start float-backup-bk-web_db.service; systemctl show -p Result --value float-backup-bk-web_db.service').out).not.toBe('success');
       ctx.on('be1', `mv ${TABLE}.away ${TABLE}`);
@@ -171,6 +167,7 @@ bk-ret:
       // be1 prunes: it is the first host with backup jobs (no service named backup here).
       expect(ctx.on('be1', 'systemctl is-enabled float-backup-prune.timer').out).toBe('enabled');
       expect(ctx.on('be2', 'test -e /etc/systemd/system/float-backup-prune.timer || echo absent').out).toBe('absent');
+      expect(ctx.on('be1', 'test -e /etc/systemd/system/float-backup-prune.timer || echo absent').out).toBe('');
       ctx.on('be1', 'mkdir -p /var/lib/bk-ret/data && echo data > /var/lib/bk-ret/data/f');
       for (let i = 0; i < TIMES.length; i += 6) {
         const cmds = TIMES.slice(i, i + 6).map(
@@ -226,6 +223,7 @@ bk-ret:
       expect(ctx.on('be1', `cat ${WWW}/hello.txt`).out).toBe(original);
       expect(curl(ctx, 'be1', 'hello.txt').status).not.toBe(0);
       expect(ctx.on('be1', 'test -e /etc/systemd/system/float-backup-bk-web_www.timer || echo absent').out).toBe('absent');
+      expect(ctx.on('be2', 'test -e /etc/systemd/system/float-backup-bk-web_www.timer || echo absent').out).toBe('');
       expect(ctx.on('be2', 'systemctl is-enabled float-backup-bk-web_www.timer').out).toBe('enabled');
     });
   },
