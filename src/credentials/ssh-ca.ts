@@ -43,7 +43,7 @@ function loadCaKey(path: string, codec: VaultCodec): SshEd25519Key {
 }
 
 /** The first two fields of a public key line (type and key), without the comment. */
-const keyPart = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+export const keyPart = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
 
 /**
  * Creates the SSH CA once; returns its public key line. A private key without
