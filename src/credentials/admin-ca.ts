@@ -15,7 +15,9 @@ import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'no
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { byCodePoint } from '../core/compare.js';
+import { hasAdminEndpoints } from '../config/admins.js';
 import { FloatUserError } from '../config/diagnostics.js';
+import type { Model } from '../config/load.js';
 import { safeJoin } from '../config/safe-path.js';
 import { writeFileAtomic } from './atomic.js';
 import type { VaultCodec } from './types.js';
@@ -152,6 +154,16 @@ export function ensureAdminCertificates(dir: string, names: string[], codec: Vau
     writeFileAtomic(p.index, JSON.stringify({ admins, revoked: index.revoked }, null, 1) + '\n', 0o644);
   }
   return result;
+}
+
+/**
+ * ensureAdminCertificates for a configuration, as float run and float admin-cert
+ * both keep them: one certificate per admin, and the admin CA as soon as an
+ * endpoint is admin-only (the frontends need its certificate).
+ */
+export function ensureConfiguredAdminCertificates(model: Model, codec: VaultCodec, now: Date): AdminCertsResult {
+  const names = (model.globals.admins ?? []).map((a) => a.name);
+  return ensureAdminCertificates(model.config.credentials_dir, names, codec, now, { wantCa: hasAdminEndpoints(model) });
 }
 
 /** An admin's certificate and private key (decrypted into memory), for export. */
