@@ -167,12 +167,12 @@ export function ensureConfiguredAdminCertificates(model: Model, codec: VaultCode
 }
 
 /** An admin's certificate and private key (decrypted into memory), for export. */
-export function loadAdminCredentials(dir: string, name: string, codec: VaultCodec): { certPem: string; keyPem: string; caPem: string } {
+export function loadAdminCredentials(dir: string, name: string, codec: VaultCodec): { certPem: string; keyPem: string } {
   const p = adminPaths(dir);
   if (!existsSync(p.cert(name)) || !existsSync(p.key(name))) throw new FloatUserError(`no certificate for admin '${name}' in ${p.base}`, 'F2143');
   const certPem = readFileSync(p.cert(name), 'utf8');
   const keyPem = decryptVaultFile(p.key(name), codec).toString('utf8');
   const cert = new X509Certificate(certPem);
   if (!spkiOf(createPublicKey(keyPem)).equals(spkiOf(cert.publicKey))) throw new FloatUserError(`${p.key(name)} is not the private key of ${p.cert(name)}`, 'F2035');
-  return { certPem, keyPem, caPem: readFileSync(p.caCert, 'utf8') };
+  return { certPem, keyPem };
 }
