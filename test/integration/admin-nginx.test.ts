@@ -163,6 +163,9 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     const again = await as('bob', '/bob');
     expect(statusOf(again.stdout)).toBe(200);
     expect(hits('/bob')).toHaveLength(2);
+    // Positive control: the same backend's answers are cached on the server's other endpoint.
+    for (let i = 0; i < 2; i++) expect(statusOf((await as(undefined, '/public/cached')).stdout)).toBe(200);
+    expect(hits('/public/cached')).toHaveLength(1);
   });
 
   it('an admin with a password needs both: certificate alone 401, wrong or another admin\'s password 401, both 200', async () => {
@@ -178,6 +181,9 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(h['x-float-admin']).toBe('alice');
     // The password stays at the frontend.
     expect(h.authorization).toBeUndefined();
+    // Positive control: the backend sees the header where nginx passes it on (the server's other endpoint).
+    expect(statusOf((await as(undefined, '/public/authz', ['-u', `alice:${passwords.alice}`])).stdout)).toBe(200);
+    expect(hits('/public/authz').map((x) => x.headers.authorization)).toEqual([`Basic ${Buffer.from(`alice:${passwords.alice}`).toString('base64')}`]);
   });
 
   it('sha256-crypt, yescrypt and bcrypt hashes work too', async () => {
@@ -214,6 +220,9 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(statusOf(r.stdout), r.stdout + log()).toBe(200);
     expect(hits('/pw-dave').map((h) => h.headers['x-float-admin'])).toEqual(['dave']);
     expect(hits('/pw-dave')[0].headers.authorization).toBeUndefined();
+    // Positive control, same nginx: the header reaches the backend on the server's other endpoint.
+    expect(statusOf((await pw('/public/pw-authz', ['-u', `dave:${passwords.dave}`])).stdout)).toBe(200);
+    expect(hits('/public/pw-authz').map((x) => x.headers.authorization)).toEqual([`Basic ${Buffer.from(`dave:${passwords.dave}`).toString('base64')}`]);
     expect(header(r.stdout, 'Cache-Control')).toEqual(['no-store']);
   });
 });
