@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FloatUserError } from '../config/diagnostics.js';
-import { adminPaths, ensureAdminCertificates, loadAdminCredentials } from '../credentials/admin-ca.js';
+import { adminPaths, ensureConfiguredAdminCertificates, loadAdminCredentials } from '../credentials/admin-ca.js';
 import { withConfigLock } from '../lock.js';
 import { findAdmin, loadModel, vaultCodec } from '../admin-access.js';
 import { configOption } from './options.js';
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       const dir = model.config.credentials_dir;
       // The certificate is issued here if float run has not done it yet (same rules as float run).
       const creds = await withConfigLock(opts.config, { command: 'float admin-cert', noWait: false }, async () => {
-        ensureAdminCertificates(dir, (model.globals.admins ?? []).map((a) => a.name), codec, new Date());
+        ensureConfiguredAdminCertificates(model, codec, new Date());
         return loadAdminCredentials(dir, name, codec);
       });
       const paths = adminPaths(dir);

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { FloatUserError } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import { writeFileAtomic } from '../credentials/atomic.js';
-import { sshCaPaths } from '../credentials/ssh-ca.js';
+import { keyPart, sshCaPaths } from '../credentials/ssh-ca.js';
 import { loadModel } from '../admin-access.js';
 import type { SetExitCode } from './commands.js';
 import { configOption } from './options.js';
@@ -16,7 +16,7 @@ import { configOption } from './options.js';
 /** The known_hosts line: the SSH CA, for every host name, `*.<domain>` and every address float knows. */
 export function knownHostsLine(model: Model, caPublicKey: string): string {
   const names = ['*.' + model.globals.domain, ...model.hosts.flatMap((h) => [h.name, ...h.ips])];
-  return `@cert-authority ${[...new Set(names)].join(',')} ${caPublicKey.trim().split(/\s+/).slice(0, 2).join(' ')}`;
+  return `@cert-authority ${[...new Set(names)].join(',')} ${keyPart(caPublicKey)}`;
 }
 
 export function register(program: Command, setExitCode: SetExitCode): void {

@@ -40,6 +40,11 @@ const ADMIN_UNIMPLEMENTED: Record<string, string> = {
   u2f_registrations: 'no U2F: admin-only endpoints take a client certificate from the admin CA (float admin-cert) instead',
 };
 
+/** Whether any public endpoint is admin-only (enable_sso_proxy). */
+export function hasAdminEndpoints(model: Model): boolean {
+  return model.services.some((s) => s.public_endpoints.some((e) => e.enable_sso_proxy));
+}
+
 export function checkAdmins(model: Model): Diagnostic[] {
   const out: Diagnostic[] = [];
   const src = model.sources.globals;
@@ -97,7 +102,7 @@ export function checkAdmins(model: Model): Diagnostic[] {
       subject: attr,
     });
   }
-  const sso = model.services.some((s) => s.public_endpoints.some((e) => e.enable_sso_proxy));
+  const sso = hasAdminEndpoints(model);
   const mode = model.globals.admin_auth;
   if (sso && mode) {
     const needsPassword = mode !== 'certificate';

@@ -15,16 +15,18 @@ import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'no
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { byCodePoint } from '../core/compare.js';
+import { hasAdminEndpoints } from '../config/admins.js';
 import { FloatUserError } from '../config/diagnostics.js';
+import type { Model } from '../config/load.js';
 import { safeJoin } from '../config/safe-path.js';
 import { writeFileAtomic } from './atomic.js';
 import type { VaultCodec } from './types.js';
 import { decryptVaultFile } from './vault.js';
-import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey, type SigningKey } from './x509.js';
+import { loadOrCreateCa } from './pki-store.js';
+import { caContext, issueCertificate, newKeyPair, pkcs8Pem } from './x509.js';
 
 export const ADMIN_CA_NAME = 'float admin CA';
 const RENEW_BEFORE_DAYS = 30;
-const CA_RENEW_BEFORE_DAYS = 365;
 const DAY = 86_400_000;
 
 export interface AdminIndexEntry {
@@ -100,38 +102,6 @@ export function checkAdminCaFiles(dir: string): void {
   }
 }
 
-function loadCaKeys(dir: string, codec: VaultCodec, cert?: X509Certificate): SigningKey {
-  const p = adminPaths(dir);
-  const keys = signingKey(decryptVaultFile(p.caKey, codec).toString('utf8'));
-  if (cert && !keys.spki.equals(spkiOf(cert.publicKey))) {
-    throw new FloatUserError(`${p.caKey} is not the private key of ${p.caCert}`, 'F2035');
-  }
-  return keys;
-}
-
-/** The admin CA, created on first use and renewed (same key) a year before it expires. */
-function loadOrCreateAdminCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => SigningKey } {
-  checkAdminCaFiles(dir);
-  const p = adminPaths(dir);
-  if (!existsSync(p.caKey)) {
-    const generated = newKeyPair();
-    writeFileAtomic(p.caKey, codec.encrypt(pkcs8Pem(generated.pkcs8)), 0o600);
-    const keys = signingKey(generated.pkcs8);
-    const pem = createCaCertificate(keys, now, ADMIN_CA_NAME);
-    writeFileAtomic(p.caCert, pem, 0o644);
-    return { cert: new X509Certificate(pem), keys: () => keys };
-  }
-  const existing = existsSync(p.caCert) ? new X509Certificate(readFileSync(p.caCert)) : undefined;
-  if (!existing || new Date(existing.validTo).getTime() - now.getTime() < CA_RENEW_BEFORE_DAYS * DAY) {
-    const keys = loadCaKeys(dir, codec, existing);
-    const pem = createCaCertificate(keys, now, ADMIN_CA_NAME);
-    writeFileAtomic(p.caCert, pem, 0o644);
-    return { cert: new X509Certificate(pem), keys: () => keys };
-  }
-  let cached: SigningKey | undefined;
-  return { cert: existing, keys: () => (cached ??= loadCaKeys(dir, codec, existing)) };
-}
-
 /** Whether an admin's files are as the index recorded, and the certificate is from this CA and not close to expiry. */
 function isCurrent(dir: string, name: string, e: AdminIndexEntry | undefined, caFp: string, now: Date): boolean {
   const p = adminPaths(dir);
@@ -149,7 +119,9 @@ export function ensureAdminCertificates(dir: string, names: string[], codec: Vau
   const p = adminPaths(dir);
   const result: AdminCertsResult = { issued: [], kept: [], revoked: [] };
   if (names.length === 0 && !opts.wantCa && !existsSync(p.caKey) && !existsSync(p.index)) return result;
-  const ca = loadOrCreateAdminCa(dir, codec, now);
+  // Kept like the internal CA (same key, renewed a year before it expires), under its own name.
+  checkAdminCaFiles(dir);
+  const ca = loadOrCreateCa({ cert: p.caCert, key: p.caKey }, codec, now, ADMIN_CA_NAME);
   const caFp = ca.cert.fingerprint256;
   const index = readAdminIndex(dir);
   let changed = false;
@@ -184,13 +156,23 @@ export function ensureAdminCertificates(dir: string, names: string[], codec: Vau
   return result;
 }
 
+/**
+ * ensureAdminCertificates for a configuration, as float run and float admin-cert
+ * both keep them: one certificate per admin, and the admin CA as soon as an
+ * endpoint is admin-only (the frontends need its certificate).
+ */
+export function ensureConfiguredAdminCertificates(model: Model, codec: VaultCodec, now: Date): AdminCertsResult {
+  const names = (model.globals.admins ?? []).map((a) => a.name);
+  return ensureAdminCertificates(model.config.credentials_dir, names, codec, now, { wantCa: hasAdminEndpoints(model) });
+}
+
 /** An admin's certificate and private key (decrypted into memory), for export. */
-export function loadAdminCredentials(dir: string, name: string, codec: VaultCodec): { certPem: string; keyPem: string; caPem: string } {
+export function loadAdminCredentials(dir: string, name: string, codec: VaultCodec): { certPem: string; keyPem: string } {
   const p = adminPaths(dir);
   if (!existsSync(p.cert(name)) || !existsSync(p.key(name))) throw new FloatUserError(`no certificate for admin '${name}' in ${p.base}`, 'F2143');
   const certPem = readFileSync(p.cert(name), 'utf8');
   const keyPem = decryptVaultFile(p.key(name), codec).toString('utf8');
   const cert = new X509Certificate(certPem);
   if (!spkiOf(createPublicKey(keyPem)).equals(spkiOf(cert.publicKey))) throw new FloatUserError(`${p.key(name)} is not the private key of ${p.cert(name)}`, 'F2035');
-  return { certPem, keyPem, caPem: readFileSync(p.caCert, 'utf8') };
+  return { certPem, keyPem };
 }

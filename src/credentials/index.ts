@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../config/load.js';
 import type { Inventory } from '../inventory/types.js';
-import { adminPaths, checkAdminCaFiles, ensureAdminCertificates } from './admin-ca.js';
+import { adminPaths, checkAdminCaFiles, ensureConfiguredAdminCertificates } from './admin-ca.js';
 import { caPaths, checkCaFiles, ensureCertificates } from './pki-store.js';
 import { certRequests } from './requests.js';
 import { syncSecretsFile } from './secrets.js';
@@ -56,8 +56,7 @@ export async function refreshCredentials(model: Model, inv: Inventory, codec: Va
   if (model.globals.enable_ssh) await ensureSshCa(dir, codec);
   const overlayKeys = ensureWireguardKeys(dir, overlayMembers(model), codec);
   if (needsBackupSshKey(model.globals.backup_repository_uri)) ensureBackupSshKey(dir, codec);
-  const sso = model.services.some((s) => s.public_endpoints.some((e) => e.enable_sso_proxy));
-  const admin = ensureAdminCertificates(dir, (model.globals.admins ?? []).map((a) => a.name), codec, now, { wantCa: sso });
+  const admin = ensureConfiguredAdminCertificates(model, codec, now);
   return {
     adminCertsIssued: admin.issued,
     adminCertsRevoked: admin.revoked,

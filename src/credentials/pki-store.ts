@@ -114,31 +114,32 @@ function loadCaKeys(p: { key: string; cert: string }, codec: VaultCodec, cert?: 
 }
 
 /**
- * Loads the CA, creating it on first use. A CA private key without its
- * certificate (a crash between the two writes, or ca.pem removed) gets a new
- * certificate for the same key.
+ * Loads the CA whose files are `p`, creating it on first use; renews its
+ * certificate (same key and name) a year before it expires. A CA private key
+ * without its certificate (a crash between the two writes, or ca.pem removed)
+ * gets a new certificate for the same key. The internal CA and the admin CA
+ * (admin-ca.ts, its own `commonName`) are both kept this way; their callers
+ * check the files first (checkCaFiles, checkAdminCaFiles).
  */
-function loadOrCreateCa(dir: string, codec: VaultCodec, now: Date): { cert: X509Certificate; keys: () => SigningKey; renewedFrom?: string } {
-  checkCaFiles(dir);
-  const p = caPaths(dir);
+export function loadOrCreateCa(p: { cert: string; key: string }, codec: VaultCodec, now: Date, commonName?: string): { cert: X509Certificate; keys: () => SigningKey; renewedFrom?: string } {
   if (!existsSync(p.key)) {
     const generated = newKeyPair();
     writeFileAtomic(p.key, codec.encrypt(pkcs8Pem(generated.pkcs8)), 0o600);
     const keys = signingKey(generated.pkcs8);
-    const pem = createCaCertificate(keys, now);
+    const pem = createCaCertificate(keys, now, commonName);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
   if (!existsSync(p.cert)) {
     const keys = loadCaKeys(p, codec);
-    const pem = createCaCertificate(keys, now);
+    const pem = createCaCertificate(keys, now, commonName);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys };
   }
   const cert = new X509Certificate(readFileSync(p.cert));
   if (new Date(cert.validTo).getTime() - now.getTime() < CA_RENEW_BEFORE_DAYS * 86_400_000) {
     const keys = loadCaKeys(p, codec, cert);
-    const pem = createCaCertificate(keys, now);
+    const pem = createCaCertificate(keys, now, commonName);
     writeFileAtomic(p.cert, pem, 0o644);
     return { cert: new X509Certificate(pem), keys: () => keys, renewedFrom: cert.fingerprint256 };
   }
@@ -216,7 +217,8 @@ function indexSaysCurrent(r: CertRequest, entry: IndexEntry | undefined, caFp: s
  * signed by another CA or without its private key; touches nothing else.
  */
 export async function ensureCertificates(dir: string, requests: CertRequest[], codec: VaultCodec, now: Date): Promise<PkiResult> {
-  const ca = loadOrCreateCa(dir, codec, now);
+  checkCaFiles(dir);
+  const ca = loadOrCreateCa(caPaths(dir), codec, now);
   const caFp = ca.cert.fingerprint256;
   const index = readIndex(dir);
   let indexChanged = false;

@@ -43,7 +43,7 @@ function loadCaKey(path: string, codec: VaultCodec): SshEd25519Key {
 }
 
 /** The first two fields of a public key line (type and key), without the comment. */
-const keyPart = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+export const keyPart = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
 
 /**
  * Creates the SSH CA once; returns its public key line. A private key without
@@ -64,6 +64,27 @@ export async function ensureSshCa(dir: string, codec: VaultCodec): Promise<strin
   const pub = publicKeyLine(key);
   writeFileAtomic(p.publicKey, pub + '\n', 0o644);
   return pub;
+}
+
+/**
+ * The CA key, created on first use, decrypted into memory and checked against
+ * key.pub: clients and hosts trust key.pub, so a certificate from any other key
+ * would be refused by every one of them.
+ */
+async function signingCa(dir: string, codec: VaultCodec): Promise<SshEd25519Key> {
+  const pub = await ensureSshCa(dir, codec);
+  const p = sshCaPaths(dir);
+  const ca = loadCaKey(p.privateKey, codec);
+  if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
+    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
+  }
+  return ca;
+}
+
+/** A certificate's validity: from five minutes ago to `seconds` from now. */
+function validFor(seconds: number): { validAfter: Date; validBefore: Date } {
+  const now = Date.now();
+  return { validAfter: new Date(now - 5 * 60_000), validBefore: new Date(now + seconds * 1000) };
 }
 
 export interface HostCertOptions {
@@ -87,23 +108,11 @@ export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKey
   if (principals.length === 0) throw new FloatUserError(`no principals for the SSH host certificate of ${opts.identity}`, 'F2036');
   if (principals.some((x) => x.includes(','))) throw new FloatUserError(`SSH principals cannot contain commas: ${principals.join(' ')}`, 'F2036');
   if (hostPublicKeys.length === 0) return [];
-  const pub = await ensureSshCa(dir, codec);
-  const p = sshCaPaths(dir);
-  const ca = loadCaKey(p.privateKey, codec);
-  // Clients trust key.pub: a certificate from any other key would be refused by every one of them.
-  if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
-    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
-  }
-  const now = Date.now();
+  const ca = await signingCa(dir, codec);
+  const validity = validFor((opts.validityDays ?? 365) * 86_400);
   return hostPublicKeys.map((hostPublicKey) => {
     try {
-      return signHostCertificate(ca, {
-        hostPublicKey,
-        identity: opts.identity,
-        principals,
-        validAfter: new Date(now - 5 * 60_000),
-        validBefore: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
-      });
+      return signHostCertificate(ca, { hostPublicKey, identity: opts.identity, principals, ...validity });
     } catch (err) {
       throw new FloatUserError(`cannot sign the SSH host key of ${opts.identity}: ${(err as Error).message}`, 'F2036');
     }
@@ -118,20 +127,8 @@ export async function signHostKeys(dir: string, codec: VaultCodec, hostPublicKey
  * run even before it expires.
  */
 export async function signUserKey(dir: string, codec: VaultCodec, publicKey: string, opts: { identity: string; principals: string[]; validSeconds: number }): Promise<string> {
-  const pub = await ensureSshCa(dir, codec);
-  const p = sshCaPaths(dir);
-  const ca = loadCaKey(p.privateKey, codec);
-  if (keyPart(publicKeyLine(ca)) !== keyPart(pub)) {
-    throw new FloatUserError(`${p.publicKey} is not the public key of ${p.privateKey}: restore the matching pair, or remove ${p.publicKey} to derive it from the private key`, 'F2035');
-  }
-  const now = Date.now();
-  return signUserCertificate(ca, {
-    publicKey,
-    identity: opts.identity,
-    principals: opts.principals,
-    validAfter: new Date(now - 5 * 60_000),
-    validBefore: new Date(now + opts.validSeconds * 1000),
-  });
+  const ca = await signingCa(dir, codec);
+  return signUserCertificate(ca, { publicKey, identity: opts.identity, principals: opts.principals, ...validFor(opts.validSeconds) });
 }
 
 export interface CertInfo {

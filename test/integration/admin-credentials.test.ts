@@ -69,6 +69,8 @@ describe('the admin CA', () => {
     // Removing alice: revoked, her files gone.
     expect(ensureAdminCertificates(dir, ['bob'], codec, later)).toMatchObject({ issued: [], kept: ['bob'], revoked: ['alice'] });
     expect(existsSync(p.cert('alice')) || existsSync(p.key('alice'))).toBe(false);
+    // Positive control: bob's files, probed the same way, are still there.
+    expect(existsSync(p.cert('bob')) && existsSync(p.key('bob'))).toBe(true);
     const third = readAdminIndex(dir);
     expect(Object.keys(third.admins)).toEqual(['bob']);
     expect(third.revoked.at(-1)).toMatchObject({ name: 'alice', serial: second.admins.alice.serial });
@@ -78,6 +80,9 @@ describe('the admin CA', () => {
     const dir = writeTree({});
     expect(ensureAdminCertificates(dir, [], codec, new Date())).toEqual({ issued: [], kept: [], revoked: [] });
     expect(existsSync(adminPaths(dir).base)).toBe(false);
+    // Positive control: an admin-only endpoint (wantCa) and still no admin: the admin CA alone.
+    expect(ensureAdminCertificates(dir, [], codec, new Date(), { wantCa: true })).toEqual({ issued: [], kept: [], revoked: [] });
+    expect(existsSync(adminPaths(dir).caCert) && existsSync(adminPaths(dir).caKey)).toBe(true);
   });
 });
 
@@ -148,5 +153,12 @@ describe('float admin-cert and float ssh-cert', () => {
       expect(bad.out).toContain(`[${code}]`);
       expect(bad.out).not.toContain('internal error');
     }
+    // Positive control for float ssh: a host of hosts.yml gets past those checks to ssh itself (which
+    // fails here: no connection), with the known_hosts file trusting the SSH CA for the fleet's names.
+    const ok = float(dir, 'ssh', 'host1', '-o', 'ProxyCommand=false', '-o', 'BatchMode=yes');
+    expect(ok.status, ok.out).toBe(255);
+    expect(ok.out).not.toMatch(/\[F\d{4}\]/);
+    const caKey = readFileSync(join(dir, 'credentials/ssh/key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    expect(readFileSync(join(dir, '.float/ssh_known_hosts'), 'utf8')).toContain(`\n@cert-authority *.internal.example.com,host1,10.0.0.1,host2,10.0.0.2,host3,10.0.0.3 ${caKey}\n`);
   });
 });

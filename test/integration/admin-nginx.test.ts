@@ -6,11 +6,11 @@
 // and the backend sees the admin's name, never the client's copy of the header nor
 // the password; a certificate of another CA, a removed admin's certificate or
 // another admin's password are refused; nothing is cached.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as netServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { isCryptHash } from '../../src/config/admins.js';
 import { ensureAdminCertificates, loadAdminCredentials, readAdminIndex } from '../../src/credentials/admin-ca.js';
 import { makeVaultCodec } from '../../src/credentials/vault.js';
 import { caContext, createCaCertificate, issueCertificate, newKeyPair, pkcs8Pem, signingKey } from '../../src/credentials/x509.js';
-import { renderRoleTemplates } from '../helpers/render-role.js';
+import { renderNginxRole, selfSignedCertificate, startLoopbackNginx, type LoopbackNginx } from '../helpers/nginx.js';
 import { skipUnlessRequired } from '../helpers/prerequisites.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -44,13 +44,6 @@ const curl = (...args: string[]) =>
       res({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     ),
   );
-const freePort = () =>
-  new Promise<number>((res) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
 const statusOf = (out: string) => Number(/^HTTP\/[\d.]+ (\d{3})/.exec(out)?.[1] ?? 0);
 const header = (out: string, name: string) =>
   out.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}: `)).map((l) => l.slice(name.length + 2));
@@ -59,12 +52,12 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
   const dir = mkdtempSync(join(tmpdir(), 'float-admin-nginx-'));
   const creds = join(dir, 'credentials');
   const codec = makeVaultCodec('admin-nginx-test');
-  const nginxes: ChildProcess[] = [];
+  const nginxes: LoopbackNginx[] = [];
+  const log = () => nginxes.map((n) => n.log()).join('');
   let backend: Server | undefined;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   let https = 0;
   let httpsPw = 0;
-  let log = '';
   const passwords: Record<string, string> = { alice: 'alice pw 6', frank: 'frank pw 5', dave: 'dave pw y', erin: 'erin pw 2b' };
   const hashes: Record<string, string> = {};
   /** Per admin: cert and key files for curl. */
@@ -78,25 +71,9 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
 
   /** Renders the role's templates into sub/ for `list` and `mode`, starts nginx on the loopback; returns its HTTPS port. */
   async function startNginx(sub: string, adminDir: string, port: number, list: object[], mode: string): Promise<number> {
-    mkdirSync(sub, { recursive: true });
-    const etc = join(sub, 'etc');
-    mkdirSync(join(etc, 'conf.d'), { recursive: true });
-    for (const n of ['admin.example.com', 'www.example.com']) {
-      mkdirSync(join(sub, 'public', n), { recursive: true });
-      const c = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${n}`,
-        '-keyout', join(sub, 'public', n, 'privkey.pem'), '-out', join(sub, 'public', n, 'fullchain.pem')], { encoding: 'utf8' });
-      expect(c.status, c.stderr).toBe(0);
-    }
+    for (const n of ['admin.example.com', 'www.example.com']) selfSignedCertificate(join(sub, 'public'), n);
     const endpoint = { upstream: 'be_test', service: 'web', port, scheme: 'http', autoconfig: true, extra_nginx_config: '' };
-    const float = join(etc, 'conf.d/float.conf');
-    renderRoleTemplates('float-infra-nginx', sub, {
-      domain: 'internal.example.com',
-      float_public_credentials_dir: join(sub, 'public'),
-      float_credentials_root: join(sub, 'x509'),
-      float_nginx_cache_dir: join(sub, 'cache'),
-      float_nginx_acme_webroot: join(sub, 'acme'),
-      float_nginx_main: join(etc, 'nginx.conf'),
-      float_nginx_confd: join(etc, 'conf.d'),
+    const rendered = renderNginxRole(sub, {
       float_nginx_admin_dir: adminDir,
       float_nginx_admin_list: list,
       admin_auth: mode,
@@ -105,32 +82,10 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
         'admin.example.com': { '/': { ...endpoint, enable_sso_proxy: true }, '/public/': { ...endpoint, enable_sso_proxy: false } },
         'www.example.com': { '/': { ...endpoint, enable_sso_proxy: false } },
       },
-    }, [
-      { src: 'nginx.conf.j2', dest: join(etc, 'nginx.conf') },
-      { src: 'float.conf.j2', dest: float },
-    ]);
-    const httpsPort = await freePort();
-    const http = await freePort();
-    writeFileSync(float, readFileSync(float, 'utf8')
-      .replace(/^\s*listen \[::\]:.*\n/gm, '')
-      .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${http}$1;`)
-      .replace(/listen 443 ssl/g, `listen 127.0.0.1:${httpsPort} ssl`)
-      .replace(/ http2;/g, ';'));
-    const ssl = readFileSync(join(etc, 'nginx.conf'), 'utf8').split('\n').filter((l) => /^\s*ssl_/.test(l));
-    const t = (n: string) => join(sub, n);
-    writeFileSync(
-      t('main.conf'),
-      `daemon off;\nuser root root;\nworker_processes 1;\npid ${t('nginx.pid')};\nerror_log ${t('error.log')};\nevents { worker_connections 64; }\n` +
-        `http {\n  access_log off;\n  client_body_temp_path ${t('body')};\n  proxy_temp_path ${t('proxy')};\n  fastcgi_temp_path ${t('fcgi')};\n` +
-        `  uwsgi_temp_path ${t('uwsgi')};\n  scgi_temp_path ${t('scgi')};\n${ssl.join('\n')}\n  include ${float};\n}\n`,
-    );
-    const test = spawnSync('nginx', ['-t', '-c', t('main.conf')], { encoding: 'utf8' });
-    expect(test.status, test.stderr + readFileSync(float, 'utf8')).toBe(0);
-    const proc = spawn('nginx', ['-c', t('main.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginxes.push(proc);
-    proc.stderr!.on('data', (d) => (log += d));
-    for (let i = 0; i < 50 && (await curl(`http://127.0.0.1:${http}/`)).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-    return httpsPort;
+    });
+    const nginx = await startLoopbackNginx(sub, rendered);
+    nginxes.push(nginx);
+    return nginx.https;
   }
 
   beforeAll(async () => {
@@ -178,7 +133,7 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
   }, 60_000);
 
   afterAll(() => {
-    for (const n of nginxes) n.kill('SIGQUIT');
+    for (const n of nginxes) n.stop();
     backend?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -192,7 +147,7 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
 
   it('without a certificate: 403, and the backend sees nothing (a forged header changes nothing)', async () => {
     const r = await as(undefined, '/anon', ['-H', 'X-Float-Admin: alice', '-u', `alice:${passwords.alice}`]);
-    expect(statusOf(r.stdout), r.stdout + log).toBe(403);
+    expect(statusOf(r.stdout), r.stdout + log()).toBe(403);
     expect(hits('/anon')).toEqual([]);
     // Positive controls: the same server's other endpoint, and another server, need no certificate.
     expect(statusOf((await as(undefined, '/public/x')).stdout)).toBe(200);
@@ -201,13 +156,16 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
 
   it("a certificate-only admin's certificate: 200, the backend sees the admin's name, not the client's header", async () => {
     const r = await as('bob', '/bob', ['-H', 'X-Float-Admin: alice', '-H', 'x-float-admin: root']);
-    expect(statusOf(r.stdout), r.stdout + log).toBe(200);
+    expect(statusOf(r.stdout), r.stdout + log()).toBe(200);
     expect(hits('/bob').map((h) => h.headers['x-float-admin'])).toEqual(['bob']);
     // Never cached, and said so.
     expect(header(r.stdout, 'Cache-Control')).toEqual(['no-store']);
     const again = await as('bob', '/bob');
     expect(statusOf(again.stdout)).toBe(200);
     expect(hits('/bob')).toHaveLength(2);
+    // Positive control: the same backend's answers are cached on the server's other endpoint.
+    for (let i = 0; i < 2; i++) expect(statusOf((await as(undefined, '/public/cached')).stdout)).toBe(200);
+    expect(hits('/public/cached')).toHaveLength(1);
   });
 
   it('an admin with a password needs both: certificate alone 401, wrong or another admin\'s password 401, both 200', async () => {
@@ -218,17 +176,20 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(statusOf((await as(undefined, '/alice-4', ['-u', `alice:${passwords.alice}`])).stdout)).toBe(403);
     expect(seen.filter((s) => s.url.startsWith('/alice-'))).toEqual([]);
     const ok = await as('alice', '/alice-ok', ['-u', `alice:${passwords.alice}`]);
-    expect(statusOf(ok.stdout), ok.stdout + log).toBe(200);
+    expect(statusOf(ok.stdout), ok.stdout + log()).toBe(200);
     const h = hits('/alice-ok')[0].headers;
     expect(h['x-float-admin']).toBe('alice');
     // The password stays at the frontend.
     expect(h.authorization).toBeUndefined();
+    // Positive control: the backend sees the header where nginx passes it on (the server's other endpoint).
+    expect(statusOf((await as(undefined, '/public/authz', ['-u', `alice:${passwords.alice}`])).stdout)).toBe(200);
+    expect(hits('/public/authz').map((x) => x.headers.authorization)).toEqual([`Basic ${Buffer.from(`alice:${passwords.alice}`).toString('base64')}`]);
   });
 
   it('sha256-crypt, yescrypt and bcrypt hashes work too', async () => {
     for (const n of ['frank', 'dave', 'erin']) {
       const r = await as(n, `/hash-${n}`, ['-u', `${n}:${passwords[n]}`]);
-      expect(statusOf(r.stdout), `${n} ${hashes[n]}\n${r.stdout}${log}`).toBe(200);
+      expect(statusOf(r.stdout), `${n} ${hashes[n]}\n${r.stdout}${log()}`).toBe(200);
       expect(hits(`/hash-${n}`).map((x) => x.headers['x-float-admin'])).toEqual([n]);
       expect(statusOf((await as(n, `/hash-${n}-bad`, ['-u', `${n}:not-it`])).stdout)).toBe(401);
     }
@@ -236,7 +197,7 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
 
   it("a certificate of another CA naming an admin, and a removed admin's certificate: 403", async () => {
     const forged = await as('other-ca', '/forged', ['-u', `alice:${passwords.alice}`]);
-    expect(statusOf(forged.stdout), forged.stdout + log).toBe(403);
+    expect(statusOf(forged.stdout), forged.stdout + log()).toBe(403);
     const removed = await as('carol', '/removed');
     expect(statusOf(removed.stdout)).toBe(403);
     expect(hits('/forged')).toEqual([]);
@@ -256,9 +217,12 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(statusOf((await pw('/pw-cert', [], 'bob')).stdout)).toBe(401);
     expect(hits('/pw-none').length + hits('/pw-wrong').length + hits('/pw-cert').length).toBe(0);
     const r = await pw('/pw-dave', ['-u', `dave:${passwords.dave}`, '-H', 'X-Float-Admin: alice']);
-    expect(statusOf(r.stdout), r.stdout + log).toBe(200);
+    expect(statusOf(r.stdout), r.stdout + log()).toBe(200);
     expect(hits('/pw-dave').map((h) => h.headers['x-float-admin'])).toEqual(['dave']);
     expect(hits('/pw-dave')[0].headers.authorization).toBeUndefined();
+    // Positive control, same nginx: the header reaches the backend on the server's other endpoint.
+    expect(statusOf((await pw('/public/pw-authz', ['-u', `dave:${passwords.dave}`])).stdout)).toBe(200);
+    expect(hits('/public/pw-authz').map((x) => x.headers.authorization)).toEqual([`Basic ${Buffer.from(`dave:${passwords.dave}`).toString('base64')}`]);
     expect(header(r.stdout, 'Cache-Control')).toEqual(['no-store']);
   });
 });

@@ -3,17 +3,17 @@
 // loopback, fed hostile strings from the configuration, serves them literally (no
 // injected directive), sends HSTS on HTTPS only, offers only forward-secret AEAD
 // ciphers on TLS 1.2, and never caches a response to a request carrying Authorization.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as netServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontendVars } from '../../src/inventory/derive.js';
 import { makeContext } from '../../src/inventory/context.js';
 import { plan } from '../../src/plan.js';
-import { renderRoleTemplates } from '../helpers/render-role.js';
+import { renderNginxRole, selfSignedCertificate, startLoopbackNginx, type LoopbackNginx } from '../helpers/nginx.js';
 import { REPO_ROOT } from '../helpers/tree.js';
 import { skipUnlessRequired } from '../helpers/prerequisites.js';
 
@@ -28,44 +28,6 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-
-/** A self-signed EC certificate and key for `name` under dir/name/, as the role makes them. */
-function certificate(dir: string, name: string): void {
-  mkdirSync(join(dir, name), { recursive: true });
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-    '-keyout', join(dir, name, 'privkey.pem'), '-out', join(dir, name, 'fullchain.pem')], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-}
-
-/** Renders nginx.conf, float.conf and the check script into dir/etc (the role's defaults, then vars). */
-function render(dir: string, vars: Record<string, unknown>) {
-  const etc = join(dir, 'etc');
-  mkdirSync(join(etc, 'conf.d'), { recursive: true });
-  const all = {
-    domain: 'internal.example.com',
-    float_public_credentials_dir: join(dir, 'public'),
-    float_credentials_root: join(dir, 'x509'),
-    float_nginx_cache_dir: join(dir, 'cache'),
-    float_nginx_acme_webroot: join(dir, 'acme'),
-    float_nginx_main: join(etc, 'nginx.conf'),
-    float_nginx_confd: join(etc, 'conf.d'),
-    ...vars,
-  };
-  renderRoleTemplates('float-infra-nginx', dir, all, [
-    { src: 'nginx.conf.j2', dest: join(etc, 'nginx.conf') },
-    { src: 'float.conf.j2', dest: join(etc, 'conf.d/float.conf') },
-    { src: 'float-nginx-check.j2', dest: join(dir, 'float-nginx-check') },
-  ]);
-  return { main: join(etc, 'nginx.conf'), float: join(etc, 'conf.d/float.conf'), check: join(dir, 'float-nginx-check') };
-}
-
-const freePort = () =>
-  new Promise<number>((res) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
 
 /** curl, asynchronously: the test's own backend answers from this process. */
 const curl = (...args: string[]) =>
@@ -85,14 +47,14 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
     const fv = frontendVars(makeContext(p.model, p.schedule));
     const dir = tmp();
     const names = Object.keys(fv.float_http_endpoints as Record<string, unknown>);
-    for (const n of names) certificate(join(dir, 'public'), n);
-    certificate(join(dir, 'x509/frontend'), 'client');
+    for (const n of names) selfSignedCertificate(join(dir, 'public'), n);
+    selfSignedCertificate(join(dir, 'x509/frontend'), 'client');
     writeFileSync(join(dir, 'x509/frontend/client/cert.pem'), readFileSync(join(dir, 'x509/frontend/client/fullchain.pem')));
     writeFileSync(join(dir, 'x509/frontend/client/private_key.pem'), readFileSync(join(dir, 'x509/frontend/client/privkey.pem')));
     writeFileSync(join(dir, 'x509/frontend/ca.pem'), readFileSync(join(dir, 'x509/frontend/client/fullchain.pem')));
     // The instance names resolve on a frontend (/etc/hosts), not here: the loopback instead.
     const local = (us: unknown) => (us as Array<{ targets: string[] }>).map((u) => ({ ...u, targets: u.targets.map(() => '127.0.0.1') }));
-    const { main, float, check } = render(dir, {
+    const { main, float, check } = renderNginxRole(dir, {
       ...(fv as unknown as Record<string, unknown>),
       float_http_upstreams: local(fv.float_http_upstreams),
       float_tls_passthrough: { ...(fv.float_tls_passthrough as object), upstreams: local((fv.float_tls_passthrough as { upstreams: unknown }).upstreams) },
@@ -115,7 +77,7 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
   });
 
   describe('a real nginx with hostile strings', () => {
-    let nginx: ChildProcess | undefined;
+    let nginx: LoopbackNginx | undefined;
     let backend: Server | undefined;
     let http = 0;
     let https = 0;
@@ -124,7 +86,6 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
     const dollarValue = 'costs $5 ${x} \\ and {braces}; # not a comment';
     const userAgent = 'bad"; } server { listen 1; } map x y { "x';
     const hostilePath = '/p"; return 302 /evil; #';
-    let log = '';
 
     beforeAll(async () => {
       backend = createServer((req, res) => {
@@ -135,9 +96,9 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
       await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
       const port = (backend.address() as AddressInfo).port;
       const dir = tmp();
-      certificate(join(dir, 'public'), 'www.example.com');
+      selfSignedCertificate(join(dir, 'public'), 'www.example.com');
       const endpoint = { upstream: 'be_test', service: 'web', port, scheme: 'http', autoconfig: true, extra_nginx_config: '' };
-      const { main, float } = render(dir, {
+      const { main, float } = renderNginxRole(dir, {
         float_http_upstreams: [{ name: 'be_test', targets: ['127.0.0.1'], port }],
         float_http_endpoints: { 'www.example.com': { '/': endpoint } },
         float_http_plain_endpoints: { 'plain.example.com': { [hostilePath]: endpoint } },
@@ -145,32 +106,12 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
         nginx_blocked_user_agents: [userAgent],
         nginx_blocked_urls: ['plain.example.com/blocked"; return 302 /evil; #'],
       });
-      http = await freePort();
-      https = await freePort();
-      const conf = readFileSync(float, 'utf8')
-        .replace(/^\s*listen \[::\]:.*\n/gm, '')
-        .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${http}$1;`)
-        .replace(/listen 443 ssl/g, `listen 127.0.0.1:${https} ssl`)
-        .replace(/ http2;/g, ';');
-      writeFileSync(float, conf);
-      // The role's TLS settings, in a main file of the test's own (pid, logs and temporary files under dir).
-      const ssl = readFileSync(main, 'utf8').split('\n').filter((l) => /^\s*ssl_/.test(l));
-      const t = (n: string) => join(dir, n);
-      writeFileSync(
-        t('main.conf'),
-        `daemon off;\nuser root root;\nworker_processes 1;\npid ${t('nginx.pid')};\nerror_log ${t('error.log')};\nevents { worker_connections 64; }\n` +
-          `http {\n  access_log off;\n  client_body_temp_path ${t('body')};\n  proxy_temp_path ${t('proxy')};\n  fastcgi_temp_path ${t('fcgi')};\n` +
-          `  uwsgi_temp_path ${t('uwsgi')};\n  scgi_temp_path ${t('scgi')};\n${ssl.join('\n')}\n  include ${float};\n}\n`,
-      );
-      const test = spawnSync('nginx', ['-t', '-c', t('main.conf')], { encoding: 'utf8' });
-      expect(test.status, test.stderr).toBe(0);
-      nginx = spawn('nginx', ['-c', t('main.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-      nginx.stderr!.on('data', (d) => (log += d));
-      for (let i = 0; i < 50 && (await curl(`http://127.0.0.1:${http}/`)).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      nginx = await startLoopbackNginx(dir, { main, float });
+      ({ http, https } = nginx);
     }, 60_000);
 
     afterAll(() => {
-      nginx?.kill('SIGQUIT');
+      nginx?.stop();
       backend?.close();
     });
 
@@ -183,7 +124,7 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
 
     it('header values are sent literally, with no injected directive', async () => {
       const r = await plain('/other');
-      expect(r.stdout, log).toMatch(/^HTTP\/1.1 301/);
+      expect(r.stdout, nginx!.log()).toMatch(/^HTTP\/1.1 301/);
       expect(header(r.stdout, 'X-Test')).toEqual([headerValue]);
       expect(header(r.stdout, 'X-Dollar')).toEqual([dollarValue]);
       expect(header(r.stdout, 'X-Evil')).toEqual([]);
@@ -193,7 +134,7 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
 
     it('a hostile location path is a literal prefix, proxied to its backend (no injected redirect)', async () => {
       const r = await plain(encodeURI(hostilePath).replace(/#/g, '%23'));
-      expect(r.stdout, log).toMatch(/^HTTP\/1.1 200/);
+      expect(r.stdout, nginx!.log()).toMatch(/^HTTP\/1.1 200/);
       expect(r.stdout).toContain('response');
       expect(header(r.stdout, 'Location')).toEqual([]);
     });
@@ -207,7 +148,7 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
 
     it('HTTPS sends HSTS; TLS 1.2 offers forward-secret AEAD ciphers only', async () => {
       const r = await secure('/page');
-      expect(r.stdout, r.stderr + log).toMatch(/^HTTP\/1.1 200/);
+      expect(r.stdout, r.stderr + nginx!.log()).toMatch(/^HTTP\/1.1 200/);
       expect(header(r.stdout, 'Strict-Transport-Security')).toEqual(['max-age=31536000']);
       const tls = (cipher: string) =>
         spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${https}`, '-servername', 'www.example.com', '-tls1_2', '-cipher', cipher], { input: '', encoding: 'utf8' });
