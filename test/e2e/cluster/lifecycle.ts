@@ -269,6 +269,8 @@ lcsink:
       // The password is there, and a user outside the group cannot read it.
       expect(ctx.on('be1', 'grep -c "^password " /etc/msmtprc').out).toBe('1');
       expect(ctx.on('be1', 'setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/msmtprc').status).not.toBe(0);
+      // The positive control: the same probe with group msmtp reads it.
+      expect(ctx.on('be1', 'setpriv --reuid=nobody --regid=msmtp --clear-groups cat /etc/msmtprc').status).toBe(0);
     });
 
     it('mail(1) from be1 reaches the SMTP sink on aux1 through the relay, addressed to root_user', async () => {
@@ -340,6 +342,7 @@ lcsink:
       expect(ctx.on('be2', 'getent passwd docker-lcmove').status).toBe(0);
       expect(ctx.on('be2', 'test -d /etc/credentials/x509/lcmove').status).toBe(0);
       expect(ctx.on('be2', 'nft list chain inet float input').out).toContain('dport 5611');
+      expect(ctx.on('be2', 'systemctl is-active lcmove.service').out).toBe('active');
       const be2Addr = ctx.on('be1', `getent hosts be2.lcmove.${ctx.domain}`).out.split(/\s+/)[0];
       expect(ctx.on('be1', `curl -sS --max-time 5 http://${be2Addr}:5611/`).out).toContain('lcmove on be2');
     });
