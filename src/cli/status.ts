@@ -28,14 +28,12 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         if (!/^https?:\/\/[^\s]+$/.test(opts.url)) throw new FloatUserError(`--url ${JSON.stringify(opts.url)} is not an http(s) URL`, 'F2040');
         transport = { kind: 'url', url: opts.url };
       } else {
-        const host = (p.schedule.assignments[opts.service] ?? [])[0];
+        const name = (p.schedule.assignments[opts.service] ?? [])[0];
+        const host = p.model.hosts.find((h) => h.name === name);
         if (!host) {
           throw new FloatUserError(`no host runs the service '${opts.service}' (Prometheus): give --service NAME or --url URL`, 'F2152');
         }
-        const vars = p.model.hosts.find((h) => h.name === host)?.vars ?? {};
-        const target = typeof vars.ansible_host === 'string' ? vars.ansible_host : host;
-        const user = typeof vars.ansible_user === 'string' ? vars.ansible_user : undefined;
-        transport = { kind: 'ssh', target, user, port };
+        transport = { kind: 'ssh', model: p.model, host, port };
       }
       const [up, alerts] = await Promise.all([instantQuery(transport, 'up'), instantQuery(transport, 'ALERTS{alertstate="firing"}')]);
       const report = statusReport(

@@ -6,6 +6,12 @@ import type { Diagnostic } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import { svcPos } from '../config/positions.js';
 
+/** One end of a dependency: `svc/entity` names a service's entity, a bare entity is the declaring service's. */
+export function dependencyEnd(ref: string, declaring: string): { service: string; entity: string } {
+  const i = ref.indexOf('/');
+  return i < 0 ? { service: declaring, entity: ref } : { service: ref.slice(0, i), entity: ref.slice(i + 1) };
+}
+
 export function dependencyChecks(model: Model): Diagnostic[] {
   const names = new Set(model.services.map((s) => s.name));
   const out: Diagnostic[] = [];
@@ -13,9 +19,7 @@ export function dependencyChecks(model: Model): Diagnostic[] {
     (s.annotations.dependencies ?? []).forEach((d, i) => {
       for (const end of ['client', 'server'] as const) {
         const ref = d[end];
-        const slash = ref.indexOf('/');
-        const svc = slash < 0 ? s.name : ref.slice(0, slash);
-        const entity = slash < 0 ? ref : ref.slice(slash + 1);
+        const { service: svc, entity } = dependencyEnd(ref, s.name);
         let problem: string | undefined;
         if (!names.has(svc)) problem = `names the service ${JSON.stringify(svc)}, which is not configured (or not enabled)`;
         else if (entity === '') problem = `names no container or systemd unit after the service`;

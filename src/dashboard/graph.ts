@@ -3,6 +3,7 @@
 // SVG. No library and no randomness: the same services always draw the same picture.
 import type { Service } from '../config/schema/service.js';
 import { byCodePoint } from '../inventory/names.js';
+import { dependencyEnd } from './check.js';
 import { esc, pageName } from './html.js';
 
 export interface GraphEdge {
@@ -22,19 +23,14 @@ export interface Graph {
   edges: GraphEdge[];
 }
 
-function endpointOf(ref: string, declaring: string): { service: string; entity: string } {
-  const i = ref.indexOf('/');
-  return i < 0 ? { service: declaring, entity: ref } : { service: ref.slice(0, i), entity: ref.slice(i + 1) };
-}
-
 /** The graph's edges: every declared dependency, in declaration order, then the derived ones. */
 export function dependencyGraph(services: Service[]): Graph {
   const names = new Set(services.map((s) => s.name));
   const edges: GraphEdge[] = [];
   for (const s of services) {
     for (const d of s.annotations.dependencies ?? []) {
-      const c = endpointOf(d.client, s.name);
-      const v = endpointOf(d.server, s.name);
+      const c = dependencyEnd(d.client, s.name);
+      const v = dependencyEnd(d.server, s.name);
       edges.push({ from: c.service, to: v.service, client: c.entity, server: v.entity, declaredBy: s.name, kind: 'declared' });
     }
   }

@@ -5,11 +5,12 @@
 import type { Service } from '../config/schema/service.js';
 import { dataString, isMap } from './yaml-emit.js';
 
-function deep(v: unknown): unknown {
+/** A value with every string in it data (mappings and lists walked; other values as they are). */
+export function dataValue(v: unknown): unknown {
   if (typeof v === 'string') return dataString(v);
-  if (Array.isArray(v)) return v.map(deep);
+  if (Array.isArray(v)) return v.map(dataValue);
   // Only mappings: value objects (a timestamp, a vault value, …) are emitted as they are.
-  if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+  if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, dataValue(x)]));
   return v;
 }
 
@@ -19,7 +20,7 @@ const cache = new WeakMap<Service, Service>();
 export function serviceData(s: Service): Service {
   let out = cache.get(s);
   if (!out) {
-    const d = deep(s) as Service;
+    const d = dataValue(s) as Service;
     d.containers = s.containers.map((c, i) => (c.env_templates ? { ...d.containers[i], env: { ...c.env } } : d.containers[i]));
     cache.set(s, (out = d));
   }

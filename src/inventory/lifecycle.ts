@@ -4,7 +4,7 @@
 import type { Host } from '../config/schema/host.js';
 import type { Service } from '../config/schema/service.js';
 import type { Context } from './context.js';
-import { dataString } from './yaml-emit.js';
+import { dataValue } from './data-strings.js';
 import { byCodePoint, containerUnit, serviceUser } from './names.js';
 import type { Vars } from './types.js';
 
@@ -61,11 +61,9 @@ export function hostVolumes(services: Service[]): HostVolume[] {
 /** Host variables of the lifecycle roles (strings from services.yml stay data: never templated). */
 export function lifecycleHostVars(ctx: Context, h: Host): Vars {
   const here = ctx.servicesOnHost.get(h.name)!;
-  const deep = (v: unknown): unknown =>
-    typeof v === 'string' ? dataString(v) : Array.isArray(v) ? v.map(deep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v;
   return {
     float_turndown: h.turndown,
-    float_host_service_manifests: Object.fromEntries(here.map((s) => [s.name, deep(serviceManifest(s))])),
-    float_host_volumes: deep(hostVolumes(here)),
+    float_host_service_manifests: Object.fromEntries(here.map((s) => [s.name, dataValue(serviceManifest(s))])),
+    float_host_volumes: dataValue(hostVolumes(here)),
   };
 }

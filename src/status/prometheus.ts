@@ -1,24 +1,27 @@
 // Instant queries against Prometheus' HTTP API (GET /api/v1/query), either directly
-// (a URL) or over SSH on the Prometheus host (curl to its localhost). The command
-// lines are built as data (pure); only `instantQuery` runs anything.
+// (a URL) or over SSH on the Prometheus host (curl to its localhost), reached as
+// Ansible reaches it (src/ansible/ssh.ts). The command lines are built as data
+// (pure); only `instantQuery` runs anything.
 import { spawn } from 'node:child_process';
+import { shellQuote, sshArgv } from '../ansible/ssh.js';
 import { FloatUserError } from '../config/diagnostics.js';
+import type { Model } from '../config/load.js';
+import type { Host } from '../config/schema/host.js';
 
 export interface Sample {
   metric: Record<string, string>;
   value: [number, string];
 }
 
-export type Transport = { kind: 'url'; url: string } | { kind: 'ssh'; target: string; user?: string; port: number };
-
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+export type Transport = { kind: 'url'; url: string } | { kind: 'ssh'; model: Model; host: Host; port: number };
 
 /** The ssh argv that runs one query on the Prometheus host (its shell gets one quoted command line). */
-export function sshQueryArgv(t: { target: string; user?: string; port: number }, query: string): string[] {
-  const remote = ['curl', '-sS', '--fail', '--max-time', '20', '--get', '--data-urlencode', `query=${query}`, `http://localhost:${t.port}/api/v1/query`]
-    .map(shq)
+export function sshQueryArgv(model: Model, host: Host, port: number, query: string): string[] {
+  const remote = ['curl', '-sS', '--fail', '--max-time', '20', '--get', '--data-urlencode', `query=${query}`, `http://localhost:${port}/api/v1/query`]
+    .map(shellQuote)
     .join(' ');
-  return ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', ...(t.user ? ['-l', t.user] : []), '--', t.target, remote];
+  const [ssh, ...args] = sshArgv(model, host, remote);
+  return [ssh, '-o', 'ConnectTimeout=10', ...args];
 }
 
 /** Checks a /api/v1/query response body and returns its instant vector. */
@@ -62,10 +65,11 @@ export async function instantQuery(t: Transport, query: string): Promise<Sample[
     if (!res.ok && !body.startsWith('{')) throw new FloatUserError(`Prometheus at ${t.url} answered HTTP ${res.status}`, 'F2151');
     return parseVector(body, `Prometheus at ${t.url}`);
   }
-  const where = `Prometheus on ${t.target} (over ssh)`;
+  const where = `Prometheus on ${t.host.name} (over ssh)`;
+  const [ssh, ...args] = sshQueryArgv(t.model, t.host, t.port, query);
   let r;
   try {
-    r = await run('ssh', sshQueryArgv(t, query));
+    r = await run(ssh, args);
   } catch (err) {
     throw new FloatUserError(`cannot run ssh: ${(err as Error).message}`, 'F2041');
   }

@@ -2,7 +2,7 @@
 // directory of its own (replaced whole on the next call, refused over anything
 // else), and the same site as the inventory's .dashboard.tar.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,13 +52,17 @@ describe('float dashboard', () => {
       expect(readFileSync(join(x, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
     }
     // ansible-inventory reads the inventory without a word about the archive.
-    const inv = spawnSync('ansible-inventory', ['-i', join(cfg, '.float', 'inventory'), '--list'], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: 'yaml' },
-    });
+    const inventory = (dir: string) =>
+      spawnSync('ansible-inventory', ['-i', dir, '--list'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: 'yaml' } });
+    const inv = inventory(join(cfg, '.float', 'inventory'));
     if (inv.error === undefined) {
       expect(inv.status, inv.stderr).toBe(0);
       expect(inv.stderr).not.toContain('dashboard');
+      // The positive control: under a name without the dot, the same archive is read as a source, and said so.
+      const copy = join(mkdtempSync(join(tmpdir(), 'float-dashboard-inv-')), 'inventory');
+      cpSync(join(cfg, '.float', 'inventory'), copy, { recursive: true });
+      renameSync(join(copy, '.dashboard.tar'), join(copy, 'dashboard.tar'));
+      expect(inventory(copy).stderr).toContain('dashboard.tar');
     }
   });
 

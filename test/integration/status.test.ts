@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plan } from '../../src/plan.js';
 import { parseVector, sshQueryArgv } from '../../src/status/prometheus.js';
 import { freePort, prometheusMissing, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { REPO_ROOT, baseTree, writeTree } from '../helpers/tree.js';
@@ -90,13 +91,16 @@ describe.skipIf(skip !== undefined)('float status with a real Prometheus', () =>
   });
 
   it('the command it runs over SSH queries Prometheus when the remote shell runs it', () => {
-    const argv = sshQueryArgv({ target: 'host1.internal.example.com', user: 'root', port: prom.port }, 'ALERTS{alertstate="firing"}');
-    expect(argv.slice(0, -1)).toEqual(['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-l', 'root', '--', 'host1.internal.example.com']);
+    const { model } = plan(config);
+    const host1 = model.hosts.find((h) => h.name === 'host1')!;
+    const argv = sshQueryArgv(model, host1, prom.port, 'ALERTS{alertstate="firing"}');
+    // The host reached as Ansible reaches it (its first address here: no ansible_host).
+    expect(argv.slice(0, -1)).toEqual(['ssh', '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes', '--', '10.0.0.1']);
     const r = spawnSync('sh', ['-c', argv[argv.length - 1]], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const v = parseVector(r.stdout, 'test');
     expect(v.map((s) => s.metric.alertname)).toEqual(['ServiceInstanceDown']);
-    const up = spawnSync('sh', ['-c', sshQueryArgv({ target: 'x', port: prom.port }, 'up').at(-1)!], { encoding: 'utf8' });
+    const up = spawnSync('sh', ['-c', sshQueryArgv(model, host1, prom.port, 'up').at(-1)!], { encoding: 'utf8' });
     expect(parseVector(up.stdout, 'test').map((s) => `${s.metric.host}=${s.value[1]}`).sort()).toEqual(['host2=1', 'host3=0']);
   });
 });
