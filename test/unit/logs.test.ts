@@ -183,5 +183,8 @@ describe('float logs command lines', () => {
       'hosts.yml': 'hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    ansible_user: "{{ lookup(\'env\', \'USER\') }}"\n',
     });
     expect(() => sshArgv(p.model, p.model.hosts[0], 'x')).toThrow(/F2132/);
+    // Positive control: the same host with a plain value.
+    const q = planOf({ 'hosts.yml': 'hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    ansible_user: admin\n' });
+    expect(sshArgv(q.model, q.model.hosts[0], 'x')).toEqual(['ssh', '-o', 'BatchMode=yes', '--', 'admin@10.0.0.1', 'x']);
   });
 });
