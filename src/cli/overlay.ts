@@ -4,8 +4,8 @@
 // with --live the latest WireGuard handshake with each peer, asked over ssh.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { sshArgv } from '../ansible/ssh.js';
 import { FloatUserError, formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { withOverlayAddresses } from '../config/hosts-edit.js';
 import { loadConfig, type Model } from '../config/load.js';
@@ -60,41 +60,17 @@ interface StatusRow {
   error?: string;
 }
 
-/** The ssh command line for a host, from its Ansible connection variables (literal values only). */
-function sshArgs(model: Model, host: string, configDir: string, command: string): string[] {
-  const h = model.hosts.find((x) => x.name === host)!;
-  // Group `all`'s variables are the globals (hosts.yml group_vars.all included).
-  const vars: Record<string, unknown> = { ...(model.globals as Record<string, unknown>) };
-  for (const g of h.groups) Object.assign(vars, model.groupVars[g] ?? {});
-  Object.assign(vars, h.vars);
-  const lit = (k: string): string | undefined => {
-    const v = vars[k];
-    return (typeof v === 'string' || typeof v === 'number') && !String(v).includes('{{') ? String(v) : undefined;
-  };
-  const args = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5'];
-  const key = lit('ansible_ssh_private_key_file') ?? lit('ansible_private_key_file');
-  if (key) args.push('-i', isAbsolute(key) ? key : resolve(configDir, key));
-  const user = lit('ansible_user');
-  if (user) args.push('-l', user);
-  const port = lit('ansible_port');
-  if (port) args.push('-p', port);
-  const common = lit('ansible_ssh_common_args');
-  if (common) args.push(...common.split(/\s+/).filter(Boolean));
-  args.push(lit('ansible_host') ?? host, command);
-  return args;
-}
-
 export function overlayStatus(configPath: string, opts: { live?: boolean; now?: number } = {}): StatusRow[] {
   const model = load(configPath);
   const keys = readWireguardPublicKeys(model.config.credentials_dir, overlayMembers(model));
   const hostOfKey = new Map(Object.entries(keys).map(([h, k]) => [k, h]));
   const rows: StatusRow[] = [];
-  const configDir = dirname(resolve(configPath));
   for (const o of model.globals.net_overlays) {
     for (const h of model.hosts.filter((x) => x.overlays[o.name] !== undefined)) {
       const row: StatusRow = { overlay: o.name, host: h.name, address: h.overlays[o.name], fingerprint: keys[h.name] ? wireguardFingerprint(keys[h.name]) : null };
       if (opts.live) {
-        const r = spawnSync('ssh', sshArgs(model, h.name, configDir, `wg show ${o.name} latest-handshakes`), { encoding: 'utf8', timeout: 20_000 });
+        const [cmd, ...args] = sshArgv(model, h, `wg show ${o.name} latest-handshakes`, ['-o', 'ConnectTimeout=5']);
+        const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
         if (r.status !== 0) row.error = (r.stderr || r.error?.message || `ssh exited ${r.status}`).trim().split('\n').pop();
         else {
           const now = opts.now ?? Math.floor(Date.now() / 1000);
