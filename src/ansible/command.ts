@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
+import { shellQuote } from './ssh.js';
 
 export interface PlaybookCommand {
   file: string;
@@ -68,6 +69,5 @@ export function buildPlaybookCommand(input: PlaybookCommandInput): PlaybookComma
 
 /** Renders a command as one shell-like line, for messages and tests. */
 export function commandLine(c: PlaybookCommand): string {
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return [c.file, ...c.args].map(q).join(' ');
+  return [c.file, ...c.args].map(shellQuote).join(' ');
 }

@@ -1,14 +1,23 @@
 // An ssh command line that reaches a host the way Ansible's ssh connection does,
 // built from the same inventory variables (ansible_host, ansible_port,
-// ansible_user, ansible_ssh_private_key_file, ansible_ssh_common_args,
-// ansible_ssh_extra_args), for the commands that talk to one host directly
-// (float logs, float overlay status --live). Pure: a builder of argument vectors.
+// ansible_user, ansible_ssh_private_key_file or ansible_private_key_file,
+// ansible_ssh_common_args, ansible_ssh_extra_args), for the commands that talk to
+// one host directly (float logs, float overlay status --live). Pure: a builder of
+// argument vectors.
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { FloatUserError } from '../config/diagnostics.js';
 import type { Model } from '../config/load.js';
 import type { Host } from '../config/schema/host.js';
 
-const CONNECTION_VARS = ['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'] as const;
+const CONNECTION_VARS = [
+  'ansible_host',
+  'ansible_port',
+  'ansible_user',
+  'ansible_ssh_private_key_file',
+  'ansible_private_key_file',
+  'ansible_ssh_common_args',
+  'ansible_ssh_extra_args',
+] as const;
 
 /** A host's connection variables as Ansible would merge them: all < its groups (in order) < the host. */
 export function connectionVars(model: Model, h: Host): Record<string, unknown> {
@@ -61,11 +70,12 @@ export function shellQuote(s: string): string {
 }
 
 /**
- * `ssh [options] [user@]address -- COMMAND` for host `h`. A variable holding a
- * Jinja expression cannot be evaluated here and is refused (F2132) rather than
- * passed to ssh as it is.
+ * `ssh [options] [user@]address -- COMMAND` for host `h`; `options` (ssh options of
+ * the caller's, such as a connect timeout) come before the inventory's. A variable
+ * holding a Jinja expression cannot be evaluated here and is refused (F2132) rather
+ * than passed to ssh as it is.
  */
-export function sshArgv(model: Model, h: Host, remoteCommand: string): string[] {
+export function sshArgv(model: Model, h: Host, remoteCommand: string, options: string[] = []): string[] {
   const v = connectionVars(model, h);
   for (const [k, val] of Object.entries(v)) {
     if (typeof val === 'string' && val.includes('{{')) {
@@ -73,9 +83,9 @@ export function sshArgv(model: Model, h: Host, remoteCommand: string): string[] 
     }
   }
   const address = String(v.ansible_host ?? h.ips[0] ?? h.name);
-  const argv = ['ssh', '-o', 'BatchMode=yes'];
+  const argv = ['ssh', '-o', 'BatchMode=yes', ...options];
   if (v.ansible_port !== undefined) argv.push('-p', String(v.ansible_port));
-  // ansible_private_key_file: the other name Ansible's ssh connection reads the key from.
+  // Both names are Ansible's; ansible_ssh_private_key_file wins, as in Ansible.
   const keyFile = v.ansible_ssh_private_key_file ?? v.ansible_private_key_file;
   if (keyFile !== undefined) {
     const key = String(keyFile);

@@ -66,11 +66,11 @@ function liveHandshakes(model: Model, h: Host, iface: string, hostOfKey: Map<str
   let ssh: string;
   let args: string[];
   try {
-    [ssh, ...args] = sshArgv(model, h, `wg show ${iface} latest-handshakes`);
+    [ssh, ...args] = sshArgv(model, h, `wg show ${iface} latest-handshakes`, ['-o', 'ConnectTimeout=5']);
   } catch (err) {
     return { error: (err as Error).message };
   }
-  const r = spawnSync(ssh, ['-o', 'ConnectTimeout=5', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(ssh, args, { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || `ssh exited ${r.status}`).trim().split('\n').pop() };
   const at = now ?? Math.floor(Date.now() / 1000);
   const handshakes: Record<string, number | null> = {};

@@ -60,13 +60,12 @@ export function logClientCredential(ctx: Context, h: Host): HostCredential | und
 export function logGlobals(ctx: Context): Vars {
   const d = ctx.model.globals.domain;
   const hosts = ctx.model.hosts.map((h) => h.name).sort(byCodePoint);
-  const fwd = logForward(ctx.model.globals);
   return {
     float_log_collectors: collectorHosts(ctx).map((h) => ({ host: h, name: `${h}.${LOG_COLLECTOR_SERVICE}.${d}`, port: LOG_COLLECTOR_PORT })),
     float_log_client_names: logsEnabled(ctx) ? hosts.map((h) => logClientName(ctx, h)) : [],
     float_log_hosts: hosts,
     float_log_keep_days: logKeepDays(ctx.model.globals),
-    float_log_forward: fwd ? { protocol: fwd.protocol, host: fwd.host, port: fwd.port } : null,
+    float_log_forward: logForward(ctx.model.globals) ?? null,
   };
 }
 
@@ -85,5 +84,5 @@ export function logUnits(ctx: Context, h: Host): Record<string, { service: strin
       out[containerTag(s.name, c.name)] = { service: s.name, container: c.name };
     }
   }
-  return Object.fromEntries(Object.keys(out).sort(byCodePoint).map((k) => [k, out[k]]));
+  return out;
 }

@@ -213,8 +213,15 @@ describe.skipIf(skip !== undefined)('rsyslog over mutual TLS, as the log roles c
     const all = run('outage [0-9]+$');
     expect(all.status, all.stderr).toBe(0);
     expect(all.stdout.trim().split('\n').map((l) => Number(l.split(' ').pop()))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // be2's one line, of service web (the test's client has no units to tag): the filters' positive controls.
+    mkdirSync(d('logs', 'be2'));
+    const now = new Date().toISOString();
+    writeFileSync(d('logs', 'be2', `${now.slice(0, 10)}.jsonl`), JSON.stringify({ time: now, host: 'be2', program: 'web-http', service: 'web', container: 'http', msg: 'web probe' }) + '\n');
     expect(run('--host', 'be2', 'outage').status).toBe(1);
+    expect(run('--host', 'be2', 'web probe').stdout).toMatch(/ be2 web-http\[web\/http\]: web probe\n$/);
+    expect(run('--host', 'be1', 'outage 7$').stdout).toMatch(/ be1 seq: {1,2}outage 7\n$/);
     expect(run('--service', 'web', 'outage').status).toBe(1);
+    expect(run('--service', 'web', 'probe').stdout).toMatch(/ be2 web-http\[web\/http\]: web probe\n$/);
     expect(run('--since', '2000-01-01', 'outage 7$').stdout.trim().split('\n')).toHaveLength(1);
     expect(run('--since', '2h', 'outage 7$').stdout).toMatch(/ be1 seq: {1,2}outage 7\n$/);
     const j = run('--json', 'accepted-be1');

@@ -178,10 +178,20 @@ describe('float logs command lines', () => {
       'ssh', '-o', 'BatchMode=yes', '-p', '2222', '-i', join(p.model.configPath, '..', 'keys/id'), '-o', 'StrictHostKeyChecking=no', '--', 'admin@192.0.2.1', 'float-logs-query',
     ]);
   });
+  it("the caller's ssh options come first; ansible_private_key_file is read too, ansible_ssh_private_key_file wins (as in Ansible)", () => {
+    const hosts = (keys: string) => planOf({ 'hosts.yml': `hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n${keys}` });
+    const p = hosts('    ansible_private_key_file: /keys/a\n');
+    expect(sshArgv(p.model, p.model.hosts[0], 'x', ['-o', 'ConnectTimeout=5'])).toEqual(['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-i', '/keys/a', '--', '10.0.0.1', 'x']);
+    const q = hosts('    ansible_private_key_file: /keys/a\n    ansible_ssh_private_key_file: /keys/b\n');
+    expect(sshArgv(q.model, q.model.hosts[0], 'x')).toEqual(['ssh', '-o', 'BatchMode=yes', '-i', '/keys/b', '--', '10.0.0.1', 'x']);
+  });
   it('a Jinja connection variable is refused (F2132), not passed to ssh', () => {
     const p = planOf({
       'hosts.yml': 'hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    ansible_user: "{{ lookup(\'env\', \'USER\') }}"\n',
     });
     expect(() => sshArgv(p.model, p.model.hosts[0], 'x')).toThrow(/F2132/);
+    // Positive control: the same host with a plain value.
+    const q = planOf({ 'hosts.yml': 'hosts:\n  host1:\n    ips: [10.0.0.1]\n    groups: [backend]\n    ansible_user: admin\n' });
+    expect(sshArgv(q.model, q.model.hosts[0], 'x')).toEqual(['ssh', '-o', 'BatchMode=yes', '--', 'admin@10.0.0.1', 'x']);
   });
 });
