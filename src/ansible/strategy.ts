@@ -1,0 +1,88 @@
+// Which Ansible strategy `float run` uses. Ansible's own linear strategy runs every
+// task as a fresh Python process on every host (unpacking and compiling the module
+// and its libraries each time: about 0.2 s of a host's CPU per task here); the
+// mitogen_linear strategy of ansible-mitogen (Debian package ansible-mitogen) keeps
+// one interpreter per host for the whole run, with the same task order and results.
+// float picks mitogen_linear when it is installed for the Python that runs
+// ansible-playbook and the operator has not chosen a strategy: ANSIBLE_STRATEGY in
+// the environment, or `strategy` in the ansible.cfg Ansible reads, always wins.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+
+export interface StrategyChoice {
+  /** Variables for ansible-playbook's environment (empty: Ansible's own choice stands). */
+  env: Record<string, string>;
+  /** One line for the operator: which strategy, and why. */
+  message: string;
+}
+
+/** The ansible.cfg Ansible reads, in its own order: ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg. */
+export function ansibleCfgPath(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+  const candidates = [env.ANSIBLE_CONFIG, join(cwd, 'ansible.cfg'), join(env.HOME ?? homedir(), '.ansible.cfg'), '/etc/ansible/ansible.cfg'];
+  return candidates.find((p): p is string => !!p && existsSync(p));
+}
+
+/** The `strategy` an ansible.cfg sets in [defaults], if any. */
+export function cfgStrategy(text: string): string | undefined {
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) section = header[1].trim();
+    else if (section === 'defaults') {
+      const m = /^strategy\s*[=:]\s*(.*)$/.exec(line);
+      if (m) return m[1].trim();
+    }
+  }
+  return undefined;
+}
+
+/** The interpreter named on the first line of `ansible-playbook` on PATH (python3 when unreadable). */
+function ansiblePython(env: NodeJS.ProcessEnv): string {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    const file = join(dir || '.', 'ansible-playbook');
+    try {
+      accessSync(file, constants.X_OK);
+    } catch {
+      continue;
+    }
+    const first = readFileSync(file, 'utf8').slice(0, 200).split('\n')[0];
+    const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(first);
+    if (!m) return 'python3';
+    // "#!/usr/bin/env python3" names the interpreter second.
+    return m[1].endsWith('/env') && m[2] ? m[2] : m[1];
+  }
+  return 'python3';
+}
+
+/** ansible-mitogen's strategy plugin directory for that interpreter, if installed. */
+function mitogenStrategyDir(env: NodeJS.ProcessEnv): string | undefined {
+  const r = spawnSync(
+    ansiblePython(env),
+    ['-c', "import importlib.util as u; s = u.find_spec('ansible_mitogen'); print(s.submodule_search_locations[0] if s else '')"],
+    { encoding: 'utf8', env, timeout: 10_000 },
+  );
+  const dir = r.status === 0 ? r.stdout.trim() : '';
+  const strategies = dir && join(dir, 'plugins', 'strategy');
+  return strategies && existsSync(join(strategies, 'mitogen_linear.py')) ? strategies : undefined;
+}
+
+export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env): StrategyChoice {
+  if (env.ANSIBLE_STRATEGY) return { env: {}, message: `Ansible strategy ${env.ANSIBLE_STRATEGY} (ANSIBLE_STRATEGY)` };
+  const cfg = ansibleCfgPath(resolve(cwd), env);
+  const fromCfg = cfg === undefined ? undefined : cfgStrategy(readFileSync(cfg, 'utf8'));
+  if (fromCfg) return { env: {}, message: `Ansible strategy ${fromCfg} (${cfg})` };
+  const dir = mitogenStrategyDir(env);
+  if (!dir) {
+    return { env: {}, message: 'Ansible strategy linear (install ansible-mitogen for about twice the speed)' };
+  }
+  return {
+    env: {
+      ANSIBLE_STRATEGY: 'mitogen_linear',
+      ANSIBLE_STRATEGY_PLUGINS: [dir, env.ANSIBLE_STRATEGY_PLUGINS].filter(Boolean).join(delimiter),
+    },
+    message: 'Ansible strategy mitogen_linear (ansible-mitogen; set ANSIBLE_STRATEGY=linear to use the default)',
+  };
+}

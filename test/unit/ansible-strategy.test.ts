@@ -1,0 +1,71 @@
+// float run's choice of Ansible strategy: the operator's choice (environment or
+// ansible.cfg) wins; otherwise ansible-mitogen's mitogen_linear when the Python
+// that runs ansible-playbook has it, else Ansible's default.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cfgStrategy, chooseStrategy } from '../../src/ansible/strategy.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'float-strategy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A directory holding an `ansible-playbook` whose first line names `interpreter`. */
+function fakeAnsible(name: string, interpreter: string): string {
+  const bin = join(dir, name);
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'ansible-playbook'), `#!${interpreter}\n`);
+  chmodSync(join(bin, 'ansible-playbook'), 0o755);
+  return bin;
+}
+const HOME = join(dir, 'home');
+mkdirSync(HOME, { recursive: true });
+
+describe('cfgStrategy', () => {
+  it('reads strategy from [defaults] only', () => {
+    expect(cfgStrategy('[defaults]\nforks = 10\nstrategy = free\n')).toBe('free');
+    expect(cfgStrategy('[defaults]\nstrategy: linear\n')).toBe('linear');
+    expect(cfgStrategy('[ssh_connection]\nstrategy = free\n')).toBeUndefined();
+    expect(cfgStrategy('[defaults]\nforks = 10\n')).toBeUndefined();
+  });
+});
+
+describe('chooseStrategy', () => {
+  const cwd = join(dir, 'cfg');
+  mkdirSync(cwd, { recursive: true });
+  const debian = fakeAnsible('debian', '/usr/bin/python3');
+
+  it('takes mitogen_linear from the Debian package when nothing else is chosen', () => {
+    const c = chooseStrategy(cwd, { PATH: debian, HOME });
+    expect(c.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+    expect(c.env.ANSIBLE_STRATEGY_PLUGINS).toBe('/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy');
+    expect(c.message).toContain('mitogen_linear');
+  });
+
+  it('keeps ANSIBLE_STRATEGY from the environment', () => {
+    const c = chooseStrategy(cwd, { PATH: debian, HOME, ANSIBLE_STRATEGY: 'free' });
+    expect(c.env).toEqual({});
+    expect(c.message).toBe('Ansible strategy free (ANSIBLE_STRATEGY)');
+  });
+
+  it("keeps the strategy of the ansible.cfg Ansible reads (./ansible.cfg, then ANSIBLE_CONFIG's)", () => {
+    const local = join(dir, 'local');
+    mkdirSync(local, { recursive: true });
+    writeFileSync(join(local, 'ansible.cfg'), '[defaults]\nstrategy = linear\n');
+    expect(chooseStrategy(local, { PATH: debian, HOME }).env).toEqual({});
+    writeFileSync(join(dir, 'other.cfg'), '[defaults]\nstrategy = free\n');
+    const c = chooseStrategy(cwd, { PATH: debian, HOME, ANSIBLE_CONFIG: join(dir, 'other.cfg') });
+    expect(c.env).toEqual({});
+    expect(c.message).toContain('free');
+    // Positive control: an ansible.cfg without a strategy leaves the choice to float.
+    writeFileSync(join(local, 'ansible.cfg'), '[defaults]\nforks = 10\n');
+    expect(chooseStrategy(local, { PATH: debian, HOME }).env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+  });
+
+  it('falls back to the default when the interpreter has no ansible-mitogen', () => {
+    // /bin/true prints nothing: no ansible-mitogen found, Ansible's default stands.
+    const c = chooseStrategy(cwd, { PATH: fakeAnsible('other', '/bin/true'), HOME });
+    expect(c.env).toEqual({});
+    expect(c.message).toContain('linear');
+  });
+});
