@@ -24,16 +24,16 @@ export function ansibleCfgPath(cwd: string, env: NodeJS.ProcessEnv): string | un
   return candidates.find((p): p is string => !!p && existsSync(p));
 }
 
-/** The `strategy` an ansible.cfg sets in [defaults], if any. */
-export function cfgStrategy(text: string): string | undefined {
+/** The value an ansible.cfg gives KEY in [defaults], if any. */
+export function cfgDefault(text: string, key: string): string | undefined {
   let section = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     const header = /^\[([^\]]+)\]$/.exec(line);
     if (header) section = header[1].trim();
     else if (section === 'defaults') {
-      const m = /^strategy\s*[=:]\s*(.*)$/.exec(line);
-      if (m) return m[1].trim();
+      const m = /^([A-Za-z_]+)\s*[=:]\s*(.*)$/.exec(line);
+      if (m && m[1] === key) return m[2].trim();
     }
   }
   return undefined;
@@ -72,7 +72,7 @@ function mitogenStrategyDir(env: NodeJS.ProcessEnv): string | undefined {
 export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env): StrategyChoice {
   if (env.ANSIBLE_STRATEGY) return { env: {}, message: `Ansible strategy ${env.ANSIBLE_STRATEGY} (ANSIBLE_STRATEGY)` };
   const cfg = ansibleCfgPath(resolve(cwd), env);
-  const fromCfg = cfg === undefined ? undefined : cfgStrategy(readFileSync(cfg, 'utf8'));
+  const fromCfg = cfg === undefined ? undefined : cfgDefault(readFileSync(cfg, 'utf8'), 'strategy');
   if (fromCfg) return { env: {}, message: `Ansible strategy ${fromCfg} (${cfg})` };
   const dir = mitogenStrategyDir(env);
   if (!dir) {
@@ -85,4 +85,18 @@ export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env
     },
     message: 'Ansible strategy mitogen_linear (ansible-mitogen; set ANSIBLE_STRATEGY=linear to use the default)',
   };
+}
+
+/**
+ * The hosts' Python: float manages Debian hosts, whose interpreter is /usr/bin/python3,
+ * so Ansible need not discover it on every host at the start of every run (about 1 s
+ * a host with ansible-mitogen, which asks over a shell). The operator's
+ * ANSIBLE_PYTHON_INTERPRETER or interpreter_python in ansible.cfg wins, and
+ * ansible_python_interpreter in the inventory wins over both, as always in Ansible.
+ */
+export function chooseInterpreter(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (env.ANSIBLE_PYTHON_INTERPRETER) return {};
+  const cfg = ansibleCfgPath(resolve(cwd), env);
+  if (cfg !== undefined && cfgDefault(readFileSync(cfg, 'utf8'), 'interpreter_python')) return {};
+  return { ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' };
 }

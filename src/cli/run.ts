@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
-import { chooseStrategy } from '../ansible/strategy.js';
+import { chooseInterpreter, chooseStrategy } from '../ansible/strategy.js';
 import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import type { ConfigFile } from '../config/schema/config.js';
@@ -122,7 +122,7 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
   });
   const strategy = chooseStrategy(configDir);
   process.stderr.write(`float run: ${strategy.message}\n`);
-  return runPlaybook({ ...cmd, env: { ...cmd.env, ...strategy.env } });
+  return runPlaybook({ ...cmd, env: { ...cmd.env, ...strategy.env, ...chooseInterpreter(configDir) } });
 }
 
 type RollbackMode = ConfigFile['rollback_protection'];

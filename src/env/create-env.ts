@@ -165,7 +165,8 @@ export function planEnv(o: CreateEnvOptions, rnd: EnvRandom): Map<string, string
       host_key_checking: 'False',
       retry_files_enabled: 'False',
       force_handlers: 'True',
-      interpreter_python: 'auto_silent',
+      // The test hosts are Debian: no interpreter discovery at the start of every run.
+      interpreter_python: '/usr/bin/python3',
       // The same file config.yml names: ad-hoc ansible and ansible-inventory run
       // from DIR decrypt the inventory's vaulted variables with it. Ansible reads a
       // relative path here relative to this ansible.cfg.

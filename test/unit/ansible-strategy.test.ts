@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cfgStrategy, chooseStrategy } from '../../src/ansible/strategy.js';
+import { cfgDefault, chooseInterpreter, chooseStrategy } from '../../src/ansible/strategy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'float-strategy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,12 +21,24 @@ function fakeAnsible(name: string, interpreter: string): string {
 const HOME = join(dir, 'home');
 mkdirSync(HOME, { recursive: true });
 
-describe('cfgStrategy', () => {
-  it('reads strategy from [defaults] only', () => {
-    expect(cfgStrategy('[defaults]\nforks = 10\nstrategy = free\n')).toBe('free');
-    expect(cfgStrategy('[defaults]\nstrategy: linear\n')).toBe('linear');
-    expect(cfgStrategy('[ssh_connection]\nstrategy = free\n')).toBeUndefined();
-    expect(cfgStrategy('[defaults]\nforks = 10\n')).toBeUndefined();
+describe('cfgDefault', () => {
+  it('reads a key from [defaults] only', () => {
+    expect(cfgDefault('[defaults]\nforks = 10\nstrategy = free\n', 'strategy')).toBe('free');
+    expect(cfgDefault('[defaults]\nstrategy: linear\n', 'strategy')).toBe('linear');
+    expect(cfgDefault('[ssh_connection]\nstrategy = free\n', 'strategy')).toBeUndefined();
+    expect(cfgDefault('[defaults]\nforks = 10\n', 'strategy')).toBeUndefined();
+    expect(cfgDefault('[defaults]\nstrategy_plugins = x\n', 'strategy')).toBeUndefined();
+  });
+});
+
+describe('chooseInterpreter', () => {
+  const cwd = join(dir, 'interp');
+  mkdirSync(cwd, { recursive: true });
+  it("is Debian's python3 unless the operator chose one", () => {
+    expect(chooseInterpreter(cwd, { HOME })).toEqual({ ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' });
+    expect(chooseInterpreter(cwd, { HOME, ANSIBLE_PYTHON_INTERPRETER: '/opt/py' })).toEqual({});
+    writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\ninterpreter_python = auto_silent\n');
+    expect(chooseInterpreter(cwd, { HOME })).toEqual({});
   });
 });
 
