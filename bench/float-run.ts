@@ -2,11 +2,15 @@
 // demo's 3 local test hosts (a frontend, two backends; `float create-env --local`
 // with examples/demo, as `npm run demo` does), then times
 //   - the first `float run site.yml` on the freshly booted hosts (target <= 60 s),
-//   - a run that changes nothing (target <= 20 s),
+//   - a run that changes nothing (target <= 20 s), with the strategy float run picks
+//     (mitogen_linear when ansible-mitogen is installed) and again with Ansible's
+//     linear, for comparison,
 //   - `float compile` on the unchanged configuration: the compile + credentials part
 //     of every run (target <= 1 s),
 // and prints Ansible's per-task and per-role profile of the no-change run (the
-// ansible.posix profile_tasks and profile_roles callbacks), the top 10 tasks first.
+// ansible.posix profile_tasks and profile_roles callbacks), the top 10 tasks first,
+// and the host tasks run and skipped (the play recap's sums: a measure of the work
+// that does not depend on the machine's load).
 // Needs root (network namespaces, systemd-nspawn); skipped with a message otherwise.
 // Figures depend on the machine's load, printed with them; they are never asserted.
 import { spawnSync } from 'node:child_process';
@@ -62,6 +66,22 @@ export function profiles(out: string): { tasks: Entry[]; roles: Entry[] } {
   return { tasks, roles };
 }
 
+/** The strategy float run reported ("float run: Ansible strategy X (...)"). */
+const strategyOf = (out: string): string => /float run: Ansible strategy (\S+)/.exec(out)?.[1] ?? 'unknown';
+
+/** Sums of the play recap's ok/changed/skipped over the hosts: a count of the work that does not depend on the load. */
+export function hostTasks(out: string): { hosts: number; ok: number; changed: number; skipped: number } {
+  const recap = out.slice(Math.max(0, out.lastIndexOf('PLAY RECAP')));
+  const sum = { hosts: 0, ok: 0, changed: 0, skipped: 0 };
+  for (const m of recap.matchAll(/^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)/gm)) {
+    sum.hosts += 1;
+    sum.ok += Number(m[1]);
+    sum.changed += Number(m[2]);
+    sum.skipped += Number(m[3]);
+  }
+  return sum;
+}
+
 const PROFILE_ENV = {
   ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks,ansible.posix.profile_roles',
   // The whole list, not the default top 20, so the figures add up.
@@ -85,11 +105,15 @@ export async function benchFloatRun(): Promise<boolean | void> {
     float(['env', 'busybox-image', '--config', config]);
     const first = float(['run', '--config', config, 'site.yml'], PROFILE_ENV, dir);
     const again = float(['run', '--config', config, 'site.yml'], PROFILE_ENV, dir);
+    // The same no-change run with Ansible's own strategy, for comparison (float run
+    // picks ansible-mitogen's mitogen_linear when it is installed).
+    const linear = float(['run', '--config', config, 'site.yml'], { ...PROFILE_ENV, ANSIBLE_STRATEGY: 'linear' }, dir);
     const compile = [0, 1, 2].map(() => float(['compile', '--config', config]).wall).sort((a, b) => a - b)[1];
     const changed = [...again.out.matchAll(/changed=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const rows: Array<[string, number, number]> = [
       ['first run on freshly booted hosts', first.wall, 60],
-      [`no-change run (changed=${changed})`, again.wall, 20],
+      [`no-change run (changed=${changed}; ${strategyOf(again.out)})`, again.wall, 20],
+      ['no-change run, strategy linear', linear.wall, 20],
       ['compile + credentials (float compile, median of 3)', compile, 1],
     ];
     console.log(`hosts booted in ${boot.wall.toFixed(1)} s`);
@@ -101,6 +125,8 @@ export async function benchFloatRun(): Promise<boolean | void> {
     }
     for (const [name, run] of [['first run', first], ['no-change run', again]] as const) {
       const { tasks, roles } = profiles(run.out);
+      const t = hostTasks(run.out);
+      console.log(`\n${name}: ${t.ok} host tasks run (${t.changed} changed), ${t.skipped} skipped, over ${t.hosts} hosts`);
       console.log(`\n${name}: top 10 tasks of ${tasks.length} (seconds, summed over the hosts in parallel)`);
       for (const t of tasks.slice(0, 10)) console.log(`  ${t.seconds.toFixed(2).padStart(7)}  ${t.name}`);
       console.log(`${name}: time per role`);
