@@ -69,7 +69,34 @@ function mitogenStrategyDir(env: NodeJS.ProcessEnv): string | undefined {
   return strategies && existsSync(join(strategies, 'mitogen_linear.py')) ? strategies : undefined;
 }
 
-export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env): StrategyChoice {
+/**
+ * What the hosts' own ssh arguments (ansible_ssh_common_args, ansible_ssh_extra_args)
+ * say about host key checking. ansible-mitogen puts its own StrictHostKeyChecking
+ * (from Ansible's host_key_checking) before them, and ssh takes the first, so they
+ * would lose; with Ansible's ssh connection they win. 'no': every host turns it off
+ * (the same as host_key_checking = False); 'mixed': some hosts set it, or set it to
+ * something else, or cannot be read; undefined: no host sets it.
+ */
+export function hostKeyCheckingArgs(hosts: Array<Record<string, unknown>>): 'no' | 'mixed' | undefined {
+  let saysNo = 0;
+  let says = 0;
+  for (const v of hosts) {
+    const args = [v.ansible_ssh_common_args, v.ansible_ssh_extra_args].filter((a) => a !== undefined).map(String).join(' ');
+    if (args.includes('{{')) return 'mixed';
+    const m = [...args.matchAll(/StrictHostKeyChecking\s*[= ]\s*["']?(\w+)/gi)].map((x) => x[1].toLowerCase());
+    if (m.length === 0) continue;
+    says++;
+    if (m[0] === 'no') saysNo++;
+  }
+  if (says === 0) return undefined;
+  return saysNo === hosts.length ? 'no' : 'mixed';
+}
+
+/**
+ * `hosts`: every host's connection variables as Ansible merges them (ssh.ts
+ * connectionVars), to keep what their ssh arguments ask of host key checking.
+ */
+export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env, hosts: Array<Record<string, unknown>> = []): StrategyChoice {
   if (env.ANSIBLE_STRATEGY) return { env: {}, message: `Ansible strategy ${env.ANSIBLE_STRATEGY} (ANSIBLE_STRATEGY)` };
   const cfg = ansibleCfgPath(resolve(cwd), env);
   const fromCfg = cfg === undefined ? undefined : cfgDefault(readFileSync(cfg, 'utf8'), 'strategy');
@@ -78,12 +105,22 @@ export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env
   if (!dir) {
     return { env: {}, message: 'Ansible strategy linear (install ansible-mitogen for about twice the speed)' };
   }
+  const keys = hostKeyCheckingArgs(hosts);
+  if (keys === 'mixed') {
+    return {
+      env: {},
+      message:
+        'Ansible strategy linear: some hosts set StrictHostKeyChecking in their ssh arguments (not all of them to no), which ansible-mitogen would override; set it on every host or through host_key_checking to use mitogen_linear',
+    };
+  }
   return {
     env: {
       ANSIBLE_STRATEGY: 'mitogen_linear',
       ANSIBLE_STRATEGY_PLUGINS: [dir, env.ANSIBLE_STRATEGY_PLUGINS].filter(Boolean).join(delimiter),
+      // Every host's ssh arguments turn host key checking off: say so the way mitogen reads it.
+      ...(keys === 'no' ? { ANSIBLE_HOST_KEY_CHECKING: 'False' } : {}),
     },
-    message: 'Ansible strategy mitogen_linear (ansible-mitogen; set ANSIBLE_STRATEGY=linear to use the default)',
+    message: `Ansible strategy mitogen_linear (ansible-mitogen; set ANSIBLE_STRATEGY=linear to use the default)${keys === 'no' ? '; host key checking off, as every host\'s ssh arguments ask' : ''}`,
   };
 }
 

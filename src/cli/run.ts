@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
+import { connectionVars } from '../ansible/ssh.js';
 import { chooseInterpreter, chooseStrategy } from '../ansible/strategy.js';
 import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
@@ -120,7 +121,8 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
       ...rollback.vars,
     },
   });
-  const strategy = chooseStrategy(configDir);
+  const model = prepared.plan.model;
+  const strategy = chooseStrategy(configDir, process.env, model.hosts.map((h) => connectionVars(model, h)));
   process.stderr.write(`float run: ${strategy.message}\n`);
   return runPlaybook({ ...cmd, env: { ...cmd.env, ...strategy.env, ...chooseInterpreter(configDir) } });
 }

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cfgDefault, chooseInterpreter, chooseStrategy } from '../../src/ansible/strategy.js';
+import { cfgDefault, chooseInterpreter, chooseStrategy, hostKeyCheckingArgs } from '../../src/ansible/strategy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'float-strategy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +28,17 @@ describe('cfgDefault', () => {
     expect(cfgDefault('[ssh_connection]\nstrategy = free\n', 'strategy')).toBeUndefined();
     expect(cfgDefault('[defaults]\nforks = 10\n', 'strategy')).toBeUndefined();
     expect(cfgDefault('[defaults]\nstrategy_plugins = x\n', 'strategy')).toBeUndefined();
+  });
+});
+
+describe('hostKeyCheckingArgs', () => {
+  it('reads StrictHostKeyChecking from either argument variable, in any spelling ssh takes', () => {
+    expect(hostKeyCheckingArgs([{ ansible_ssh_extra_args: '-o "StrictHostKeyChecking no"' }])).toBe('no');
+    expect(hostKeyCheckingArgs([{ ansible_ssh_common_args: '-o stricthostkeychecking=No' }])).toBe('no');
+    expect(hostKeyCheckingArgs([{ ansible_ssh_common_args: '-o StrictHostKeyChecking=accept-new' }])).toBe('mixed');
+    expect(hostKeyCheckingArgs([{ ansible_ssh_common_args: '{{ my_args }}' }])).toBe('mixed');
+    expect(hostKeyCheckingArgs([{ ansible_ssh_common_args: '-o ConnectTimeout=5' }])).toBeUndefined();
+    expect(hostKeyCheckingArgs([])).toBeUndefined();
   });
 });
 
@@ -72,6 +83,22 @@ describe('chooseStrategy', () => {
     // Positive control: an ansible.cfg without a strategy leaves the choice to float.
     writeFileSync(join(local, 'ansible.cfg'), '[defaults]\nforks = 10\n');
     expect(chooseStrategy(local, { PATH: debian, HOME }).env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+  });
+
+  it("keeps the hosts' own StrictHostKeyChecking, which mitogen would override", () => {
+    const off = { ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' };
+    // Every host turns it off: mitogen_linear, told the same through host_key_checking.
+    const all = chooseStrategy(cwd, { PATH: debian, HOME }, [off, off]);
+    expect(all.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+    expect(all.env.ANSIBLE_HOST_KEY_CHECKING).toBe('False');
+    // Only some: Ansible's own strategy, where each host's arguments keep working.
+    const some = chooseStrategy(cwd, { PATH: debian, HOME }, [off, {}]);
+    expect(some.env).toEqual({});
+    expect(some.message).toContain('StrictHostKeyChecking');
+    // None: mitogen_linear with Ansible's host key checking as configured.
+    const none = chooseStrategy(cwd, { PATH: debian, HOME }, [{}, { ansible_ssh_extra_args: '-o ConnectTimeout=5' }]);
+    expect(none.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+    expect(none.env.ANSIBLE_HOST_KEY_CHECKING).toBeUndefined();
   });
 
   it('falls back to the default when the interpreter has no ansible-mitogen', () => {
