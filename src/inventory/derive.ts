@@ -202,6 +202,9 @@ function firewallSets(ctx: Context): Record<SourceSet, { v4: string[]; v6: strin
  */
 const FRONTEND_ONLY_PORTS: Record<string, number[]> = { acme: [5005] };
 
+/** The public endpoint the frontends serve the admin dashboard at (services.default.yml). */
+export const DASHBOARD_ENDPOINT = { service: 'prometheus', name: 'dashboard' } as const;
+
 /**
  * Which sources may reach each port a service exposes on this host. Container
  * ports stay local (nothing opened); `ports` are open to all hosts (the ACME export to the frontends only); endpoint ports
@@ -319,6 +322,9 @@ export function frontendVars(ctx: Context): Vars {
         enable_sso_proxy: e.enable_sso_proxy,
         extra_nginx_config: dataString(e.extra_nginx_config ?? ''),
         skip_acme: s.skip_acme,
+        // The built-in dashboard endpoint (services.default.yml): nginx serves the
+        // dashboard's files and passes only Prometheus' query API on.
+        ...(s.name === DASHBOARD_ENDPOINT.service && e.name === DASHBOARD_ENDPOINT.name ? { dashboard: true } : {}),
       };
       for (const server of endpointServerNames(ctx, e)) {
         claim(`${server} ${path}`, [`${server} \u0000tls`], `public endpoint '${server}' path '${path}'`);

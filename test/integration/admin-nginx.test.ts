@@ -61,6 +61,7 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
   const passwords: Record<string, string> = { alice: 'alice pw 6', frank: 'frank pw 5', dave: 'dave pw y', erin: 'erin pw 2b' };
   const hashes: Record<string, string> = {};
   /** Per admin: cert and key files for curl. */
+  const dashboardDir = join(dir, 'dashboard');
   const files = (name: string) => ({ cert: join(dir, 'client', name, 'cert.pem'), key: join(dir, 'client', name, 'key.pem') });
 
   function saveClient(name: string, certPem: string, keyPem: string) {
@@ -71,16 +72,19 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
 
   /** Renders the role's templates into sub/ for `list` and `mode`, starts nginx on the loopback; returns its HTTPS port. */
   async function startNginx(sub: string, adminDir: string, port: number, list: object[], mode: string): Promise<number> {
-    for (const n of ['admin.example.com', 'www.example.com']) selfSignedCertificate(join(sub, 'public'), n);
+    for (const n of ['admin.example.com', 'www.example.com', 'dashboard.example.com']) selfSignedCertificate(join(sub, 'public'), n);
     const endpoint = { upstream: 'be_test', service: 'web', port, scheme: 'http', autoconfig: true, extra_nginx_config: '' };
     const rendered = renderNginxRole(sub, {
       float_nginx_admin_dir: adminDir,
+      float_nginx_dashboard_dir: dashboardDir,
       float_nginx_admin_list: list,
       admin_auth: mode,
       float_http_upstreams: [{ name: 'be_test', targets: ['127.0.0.1'], port }],
       float_http_endpoints: {
         'admin.example.com': { '/': { ...endpoint, enable_sso_proxy: true }, '/public/': { ...endpoint, enable_sso_proxy: false } },
         'www.example.com': { '/': { ...endpoint, enable_sso_proxy: false } },
+        // The built-in dashboard endpoint: files from dashboardDir, only the query API proxied.
+        'dashboard.example.com': { '/': { ...endpoint, enable_sso_proxy: true, dashboard: true } },
       },
     });
     const nginx = await startLoopbackNginx(sub, rendered);
@@ -89,6 +93,9 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
   }
 
   beforeAll(async () => {
+    mkdirSync(join(dashboardDir, 'services'), { recursive: true });
+    writeFileSync(join(dashboardDir, 'index.html'), '<!DOCTYPE html><title>float dashboard</title>\n');
+    writeFileSync(join(dashboardDir, 'services', 'web.html'), '<!DOCTYPE html><title>web</title>\n');
     hashes.alice = cryptHash(passwords.alice, '6');
     hashes.frank = cryptHash(passwords.frank, '5');
     hashes.dave = cryptHash(passwords.dave, 'y');
@@ -224,5 +231,30 @@ describe.skipIf(skip !== undefined)('admin-only endpoints on a real nginx', () =
     expect(statusOf((await pw('/public/pw-authz', ['-u', `dave:${passwords.dave}`])).stdout)).toBe(200);
     expect(hits('/public/pw-authz').map((x) => x.headers.authorization)).toEqual([`Basic ${Buffer.from(`dave:${passwords.dave}`).toString('base64')}`]);
     expect(header(r.stdout, 'Cache-Control')).toEqual(['no-store']);
+  });
+
+  it("the dashboard endpoint: the files and Prometheus' query API for admins only; nothing else of Prometheus", async () => {
+    const dash = (who: string | undefined, path: string, args: string[] = []) => as(who, path, args, 'dashboard.example.com');
+    // No certificate: 403 for the files and the API, and the backend sees nothing.
+    expect(statusOf((await dash(undefined, '/')).stdout)).toBe(403);
+    expect(statusOf((await dash(undefined, '/api/v1/query?query=up')).stdout)).toBe(403);
+    expect(seen.filter((x) => x.url.startsWith('/api/'))).toEqual([]);
+    // bob's certificate: the files from the dashboard directory (the backend is not asked)...
+    const index = await dash('bob', '/');
+    expect(statusOf(index.stdout), index.stdout + log()).toBe(200);
+    expect(index.stdout).toContain('<title>float dashboard</title>');
+    expect(header(index.stdout, 'Cache-Control')).toEqual(['no-store']);
+    const page = await dash('bob', '/services/web.html');
+    expect(statusOf(page.stdout)).toBe(200);
+    expect(page.stdout).toContain('<title>web</title>');
+    expect(seen.filter((x) => x.headers.host === 'dashboard.example.com' && !x.url.startsWith('/api/'))).toEqual([]);
+    // ...and the query API, passed on with bob's name.
+    const q = await dash('bob', '/api/v1/query?query=up');
+    expect(statusOf(q.stdout), q.stdout + log()).toBe(200);
+    expect(hits('/api/v1/query?query=up').map((h) => h.headers['x-float-admin'])).toEqual(['bob']);
+    // Not the rest of Prometheus' API, nor any method but GET.
+    expect(statusOf((await dash('bob', '/api/v1/label/__name__/values')).stdout)).toBe(404);
+    expect(statusOf((await dash('bob', '/api/v1/query', ['-X', 'POST', '-d', 'query=up'])).stdout)).toBe(403);
+    expect(seen.filter((x) => x.url.startsWith('/api/') && x.url !== '/api/v1/query?query=up')).toEqual([]);
   });
 });

@@ -83,6 +83,10 @@ const THREE_HOSTS = {
 
 type AnsibleInventory = { _meta: { hostvars: Record<string, Record<string, unknown>> } } & Record<string, { hosts?: string[]; children?: string[] }>;
 
+/** The built-in services with admin-only public endpoints (services.default.yml), and those endpoints' names. */
+const ADMIN_UIS = new Set(['prometheus', 'alertmanager']);
+const isAdminUiName = (n: string) => /^(monitoring|dashboard|alertmanager)\./.test(n);
+
 function ansibleInventory(dir: string): AnsibleInventory {
   return JSON.parse(execFileSync('ansible-inventory', ['-i', dir, '--list'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: 'yaml' } }));
 }
@@ -293,12 +297,13 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       'be1.vpn0': ['172.16.0.11'],
       be2: ['10.10.0.12'],
     });
-    expect(hv.fe1.float_http_endpoints_by_port).toEqual({
-      '8080': [
-        { service: 'web-app', name: 'www', path: '/', scheme: 'http', server_names: ['www.example.com', 'www.example.org'] },
-        { service: 'web-app', name: 'www', path: '/api/', scheme: 'http', server_names: ['www.example.com', 'www.example.org'] },
-      ],
-    });
+    const byPort = hv.fe1.float_http_endpoints_by_port as Record<string, unknown[]>;
+    expect(byPort['8080']).toEqual([
+      { service: 'web-app', name: 'www', path: '/', scheme: 'http', server_names: ['www.example.com', 'www.example.org'] },
+      { service: 'web-app', name: 'www', path: '/api/', scheme: 'http', server_names: ['www.example.com', 'www.example.org'] },
+    ]);
+    // Besides, the built-in admin endpoints: Prometheus' (monitoring, dashboard) and Alertmanager's.
+    expect(Object.keys(byPort).sort()).toEqual(['8080', '9090', '9093']);
   });
 
   it('DNS map: overlay addresses between hosts sharing an overlay, ips otherwise', () => {
@@ -352,13 +357,13 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
     expect(hv.fe1.float_enable_http_frontend).toBe(true);
     expect(hv.be1).not.toHaveProperty('float_enable_http_frontend');
     const acmeUpstream = { name: 'be_.well-known_acme-challenge_5004_acme', service: 'acme', port: 5004, scheme: 'http', targets: ['fe1.acme.internal.example.com'] };
-    expect(hv.fe1.float_http_upstreams).toEqual([
+    expect((hv.fe1.float_http_upstreams as Array<{ service: string }>).filter((u) => !ADMIN_UIS.has(u.service))).toEqual([
       acmeUpstream,
       { name: 'be_www_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', targets },
       { name: 'be_.well-known_web_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', targets },
     ]);
     const endpoints = hv.fe1.float_http_endpoints as Record<string, Record<string, Record<string, unknown>>>;
-    expect(Object.keys(endpoints).sort()).toEqual(['www.example.com', 'www.example.org']);
+    expect(Object.keys(endpoints).filter((n) => !isAdminUiName(n)).sort()).toEqual(['www.example.com', 'www.example.org']);
     expect(Object.keys(endpoints['www.example.org']).sort()).toEqual(['/', '/api/']);
     expect(endpoints['www.example.com']['/api/']).toMatchObject({ upstream: 'be_www_8080_web-app', service: 'web-app', port: 8080, scheme: 'http', autoconfig: true });
     expect(hv.fe1.float_http_horizontal_endpoints).toEqual({
@@ -393,7 +398,9 @@ describe('float compile on a 3-host frontend/backend example, checked with Ansib
       // The ACME export (public certificates with their keys) answers the frontends only.
       { port: 5005, protocols: ['tcp'], service: 'acme', reason: 'frontends_only', sources: 'frontends' },
       { port: 5004, protocols: ['tcp'], service: 'acme', reason: 'public_endpoint', sources: 'frontends' },
-      // Prometheus itself (here on fe1), node-exporter, and the frontend's nginx and haproxy metrics: to the prometheus hosts.
+      // Prometheus (here on fe1): its admin endpoints (UI, dashboard queries) to the frontends.
+      { port: 9090, protocols: ['tcp'], service: 'prometheus', reason: 'public_endpoint', sources: 'frontends' },
+      // Prometheus itself, node-exporter, and the frontend's nginx and haproxy metrics: to the prometheus hosts.
       { port: 9090, protocols: ['tcp'], service: 'prometheus', reason: 'monitoring', sources: 'scrapers' },
       { port: 9100, protocols: ['tcp'], service: 'node-exporter', reason: 'monitoring', sources: 'scrapers' },
       { port: 9113, protocols: ['tcp'], service: 'frontend', reason: 'monitoring', sources: 'scrapers' },
@@ -442,8 +449,8 @@ describe('the reference examples, checked with Ansible', () => {
     expect(h.float_instance_index_ok).toBe(0);
     expect(h.float_enabled_containers).toEqual([{ service: 'ok', tag: 'ok-http', container: expect.objectContaining({ port: 3100, env: { PORT: 3100 } }) }]);
     expect(h.float_enable_http_frontend).toBe(true);
-    expect((h.float_http_upstreams as Array<{ service: string }>).filter((u) => u.service !== 'acme')).toEqual([{ name: 'be_ok_3100_ok', service: 'ok', port: 3100, scheme: 'http', targets: ['host1.ok.internal.example.com'] }]);
-    expect(Object.keys(h.float_http_endpoints as object)).toEqual(['ok.example.com']);
+    expect((h.float_http_upstreams as Array<{ service: string }>).filter((u) => u.service !== 'acme' && !ADMIN_UIS.has(u.service))).toEqual([{ name: 'be_ok_3100_ok', service: 'ok', port: 3100, scheme: 'http', targets: ['host1.ok.internal.example.com'] }]);
+    expect(Object.keys(h.float_http_endpoints as object).filter((n) => !isAdminUiName(n))).toEqual(['ok.example.com']);
     expect((h.float_http_endpoints as Record<string, object>)['ok.example.com']).toHaveProperty('/');
     expect((h.float_host_dns_map as Record<string, string[]>)['host1.ok']).toEqual(['1.2.3.4']);
     expect((h.float_host_firewall as Array<{ service: string }>).filter((r) => r.service === 'ok')).toEqual([{ port: 3100, protocols: ['tcp'], service: 'ok', reason: 'public_endpoint', sources: 'frontends' }]);
@@ -456,7 +463,9 @@ describe('the reference examples, checked with Ansible', () => {
     expect(hostsOf(inv, 'videoconf')).toEqual(['host2']);
     expect(hv.host2.float_enable_videoconf).toBe(true);
     expect(hv.host1.float_enable_videoconf).toBe(false);
-    expect(hv.host1.float_enable_http_frontend).toBe(false);
+    // No HTTP endpoint of its own: the frontend serves only the built-in admin endpoints.
+    expect(Object.keys(hv.host1.float_http_endpoints as object).length).toBeGreaterThan(0);
+    expect(Object.keys(hv.host1.float_http_endpoints as object).filter((n) => !isAdminUiName(n))).toEqual([]);
     // Only float's monitoring opens ports there (node-exporter, to the prometheus hosts).
     expect((hv.host2.float_host_firewall as Array<{ service: string }>).filter((r) => r.service === 'videoconf')).toEqual([]);
     expect(templated.host1.float_disabled_services).toEqual(['videoconf']);

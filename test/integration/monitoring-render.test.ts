@@ -218,7 +218,10 @@ tests:
   it('the prober gets a module per public name, with its Host header and SNI', () => {
     const text = readFileSync(join(out, 'blackbox.yml'), 'utf8');
     const modules = JSON.parse(text.split('modules: ')[1]) as Record<string, { http?: { headers: Record<string, string>; tls_config: { server_name: string } } }>;
-    expect(Object.keys(modules).sort()).toEqual(['host_ssh', 'internal_tls', 'public_https_mon_example_test']);
+    // The configuration's endpoint, and the built-in admin endpoints (services.default.yml).
+    expect(Object.keys(modules).sort()).toEqual([
+      'host_ssh', 'internal_tls', 'public_https_alertmanager_example_test', 'public_https_dashboard_example_test', 'public_https_mon_example_test', 'public_https_monitoring_example_test',
+    ]);
     expect(modules['public_https_mon_example_test'].http).toMatchObject({ headers: { Host: 'mon.example.test' }, tls_config: { server_name: 'mon.example.test' } });
   });
 });

@@ -4,7 +4,7 @@
 // injected directive), sends HSTS on HTTPS only, offers only forward-secret AEAD
 // ciphers on TLS 1.2, and never caches a response to a request carrying Authorization.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,8 +54,12 @@ describe.skipIf(skipNginx !== undefined)('float-infra-nginx templates', () => {
     writeFileSync(join(dir, 'x509/frontend/ca.pem'), readFileSync(join(dir, 'x509/frontend/client/fullchain.pem')));
     // The instance names resolve on a frontend (/etc/hosts), not here: the loopback instead.
     const local = (us: unknown) => (us as Array<{ targets: string[] }>).map((u) => ({ ...u, targets: u.targets.map(() => '127.0.0.1') }));
+    // The admin CA's certificate nginx checks admin client certificates against (the built-in admin endpoints).
+    mkdirSync(join(dir, 'float-admin'), { recursive: true });
+    writeFileSync(join(dir, 'float-admin/ca.pem'), readFileSync(join(dir, 'x509/frontend/client/fullchain.pem')));
     const { main, float, check } = renderNginxRole(dir, {
       ...(fv as unknown as Record<string, unknown>),
+      float_nginx_admin_dir: join(dir, 'float-admin'),
       float_http_upstreams: local(fv.float_http_upstreams),
       float_tls_passthrough: { ...(fv.float_tls_passthrough as object), upstreams: local((fv.float_tls_passthrough as { upstreams: unknown }).upstreams) },
     });

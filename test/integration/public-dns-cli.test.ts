@@ -33,8 +33,9 @@ describe('float dns', () => {
       }
     }
     const rows = lines.slice(1).map((l) => [...starts.map((s, i) => l.slice(i === 0 ? 0 : starts[i - 1], s).trim()), l.slice(starts[3]).trim()]);
-    // 2 zones: SOA + 2 NS + apex (3) + ns1 (2) + ns2 (1) + www (3) + chat (3), and shop.example.org (3) in example.org.
-    expect(rows).toHaveLength(2 * 15 + 3);
+    // 2 zones: SOA + 2 NS + apex (3) + ns1 (2) + ns2 (1) + www (3) + chat (3) + the built-in admin endpoints
+    // monitoring, dashboard and alertmanager (3 each), and shop.example.org (3) in example.org.
+    expect(rows).toHaveLength(2 * (15 + 9) + 3);
     expect(rows[0]).toEqual(['example.com', 'SOA', expect.stringMatching(/^ns1\.example\.com\. hostmaster\.example\.com\. \d+ 3600 600 1209600 300$/), '3600', 'start of authority of example.com']);
     expect(rows).toContainEqual(['example.com', 'NS', 'ns2.example.com.', '3600', 'name server on fe2']);
     expect(rows).toContainEqual(['ns1.example.org', 'AAAA', '2001:db8::10', '3600', 'name server address of fe1']);

@@ -33,9 +33,16 @@ function frontendOf(inv: Inventory): Record<string, unknown> {
 }
 
 /** Upstream names, without the built-in acme service's challenge route. */
+/** Services of services.default.yml with public endpoints (acme's challenges; the admin UIs and dashboard). */
+const BUILTIN_PUBLIC = new Set(['acme', 'prometheus', 'alertmanager']);
+/** The built-in admin endpoints' names (services.default.yml): monitoring, dashboard, alertmanager. */
+const isBuiltinName = (n: string) => /^(monitoring|dashboard|alertmanager)\./.test(n);
+
 function userUpstreams(f: Record<string, unknown>): string[] {
-  return (f.float_http_upstreams as Array<{ name: string; service: string }>).filter((u) => u.service !== 'acme').map((u) => u.name);
+  return (f.float_http_upstreams as Array<{ name: string; service: string }>).filter((u) => !BUILTIN_PUBLIC.has(u.service)).map((u) => u.name);
 }
+/** The server names of the configuration's own endpoints in one of the frontend's maps. */
+const userServers = (m: unknown): string[] => Object.keys(m as object).filter((n) => !isBuiltinName(n)).sort();
 
 const OVERLAYS = baseTree({
   'group_vars/all.yml': [
@@ -179,7 +186,7 @@ describe('traffic routing maps', () => {
     const f = frontendOf(inv);
     expect(userUpstreams(f)).toEqual(['be_www_8080_web', 'be_admin_8081_web']);
     const endpoints = f.float_http_endpoints as Record<string, Record<string, { upstream: string }>>;
-    expect(Object.keys(endpoints).sort()).toEqual(['admin.example.com', 'admin.example.net', 'admin.example.org', 'www.example.com', 'www.example.org']);
+    expect(userServers(endpoints)).toEqual(['admin.example.com', 'admin.example.net', 'admin.example.org', 'www.example.com', 'www.example.org']);
     expect(Object.keys(endpoints['www.example.com']).sort()).toEqual(['/', '/api/', '/docs/']);
     expect(endpoints['admin.example.net']['/'].upstream).toBe('be_admin_8081_web');
     expect(f.float_enable_http_frontend).toBe(true);
@@ -204,7 +211,7 @@ describe('traffic routing maps', () => {
     const f = frontendOf(inv);
     const targets = p.schedule.assignments.web.map((h) => `${h}.web.internal.example.com`);
     expect(Object.keys(f.float_http_plain_endpoints as object).sort()).toEqual(['plain.example.com', 'plain.example.org']);
-    expect(Object.keys(f.float_http_endpoints as object).sort()).toEqual(['plain.example.com', 'plain.example.org']);
+    expect(userServers(f.float_http_endpoints)).toEqual(['plain.example.com', 'plain.example.org']);
     expect(f.float_tls_passthrough).toEqual({
       servers: { 'direct.example.com': 'be_direct_8443_web', 'direct.example.org': 'be_direct_8443_web' },
       upstreams: [{ name: 'be_direct_8443_web', service: 'web', port: 8443, scheme: 'tls', targets }],
@@ -232,13 +239,37 @@ describe('traffic routing maps', () => {
         ].join('\n'),
       ),
     );
-    expect(frontendOf(inv).float_acme_certificates).toEqual([
+    const acme = frontendOf(inv).float_acme_certificates as string[];
+    expect(acme.filter((n) => !isBuiltinName(n))).toEqual([
       'chat.example.com', 'chat.example.org', 'shop.example.net', 'www.example.com', 'www.example.org',
+    ]);
+    // The built-in admin endpoints get certificates too, in every public domain.
+    expect(acme.filter(isBuiltinName)).toEqual([
+      'alertmanager.example.com', 'alertmanager.example.org', 'dashboard.example.com', 'dashboard.example.org', 'monitoring.example.com', 'monitoring.example.org',
     ]);
   });
 
-  it('no public endpoint: the HTTP frontend is disabled', () => {
+  it('the built-in admin endpoints: admins only, the dashboard marked for its files; the HTTP frontend runs for them', () => {
     const { inv } = derive(ROUTING('web:\n  scheduling_group: backend\n'));
+    const f = frontendOf(inv);
+    expect(f.float_enable_http_frontend).toBe(true);
+    const endpoints = f.float_http_endpoints as Record<string, Record<string, { service: string; enable_sso_proxy: boolean; dashboard?: boolean; port: number }>>;
+    expect(Object.keys(endpoints).sort()).toEqual([
+      'alertmanager.example.com', 'alertmanager.example.org', 'dashboard.example.com', 'dashboard.example.org', 'monitoring.example.com', 'monitoring.example.org',
+    ]);
+    for (const [server, paths] of Object.entries(endpoints)) {
+      expect(Object.keys(paths), server).toEqual(['/']);
+      expect(paths['/'].enable_sso_proxy, server).toBe(true);
+      expect(paths['/'].dashboard ?? false, server).toBe(server.startsWith('dashboard.'));
+    }
+    expect(endpoints['monitoring.example.com']['/']).toMatchObject({ service: 'prometheus', port: 9090 });
+    expect(endpoints['alertmanager.example.com']['/']).toMatchObject({ service: 'alertmanager', port: 9093 });
+  });
+
+  it('no public endpoint at all (no services.default.yml): the HTTP frontend is disabled', () => {
+    const tree = ROUTING('web:\n  scheduling_group: backend\nfrontend:\n  scheduling_group: frontend\n  num_instances: all\n');
+    tree['services.yml'] = tree['services.yml'].replace(/^include: .*\n/, '');
+    const { inv } = derive(tree);
     expect(frontendOf(inv).float_enable_http_frontend).toBe(false);
   });
 

@@ -81,11 +81,15 @@ describe('monitoring data in the inventory', () => {
     expect(job).toMatchObject({ metrics_path: '/probe', scrape_interval: '7s' });
     expect(job.relabel_configs).toContainEqual({ target_label: '__address__', replacement: `${prober}.prober.internal.example.com:9115` });
     const byProbe = (k: string) => job.static_configs.filter((s) => s.labels.probe === k);
-    expect(byProbe('public_endpoint')).toEqual([
+    expect(byProbe('public_endpoint').filter((s) => s.labels.service === 'api')).toEqual([
       {
         targets: ['https://host1.host.internal.example.com/app/'],
         labels: { __param_module: 'public_https_www_example_com', probe: 'public_endpoint', host: 'host1', service: 'api', server_name: 'www.example.com', float_job: 'probe', prober: 'prober', prober_host: prober },
       },
+    ]);
+    // The built-in admin endpoints are probed too (their 403 without an admin certificate counts as up).
+    expect(byProbe('public_endpoint').filter((s) => s.labels.service !== 'api').map((s) => s.labels.server_name).sort()).toEqual([
+      'alertmanager.example.com', 'dashboard.example.com', 'monitoring.example.com',
     ]);
     expect(byProbe('host').map((s) => s.targets[0])).toEqual(['host1', 'host2', 'host3'].map((h) => `${h}.host.internal.example.com:22`));
     expect(byProbe('internal_tls').map((s) => s.targets[0]).sort()).toEqual(p.schedule.assignments['api'].map((h) => `${h}.api.internal.example.com:8443`).sort());

@@ -56,11 +56,15 @@ function ctxOf(over: Record<string, string> = {}) {
   return makeContext(p.model, p.schedule);
 }
 
+/** The built-in admin endpoints' names (services.default.yml), left out where a test lists the configuration's own. */
+const isBuiltin = (fqdn: string) => /^(monitoring|dashboard|alertmanager)\./.test(fqdn);
+
 const rec = (fqdn: string, type: DnsRecord['type'], value: string, ttl: number, purpose: string): DnsRecord => ({ fqdn, type, value, ttl, purpose });
 
 describe('publicDnsRecords', () => {
   const ctx = ctxOf();
-  const records = publicDnsRecords(ctx);
+  const all = publicDnsRecords(ctx);
+  const records = all.filter((r) => !isBuiltin(r.fqdn));
   const zones = publicDnsVars(ctx).float_dns_zones;
   const serial = (z: string) => zones.find((x) => x.zone === z)!.serial;
 
@@ -106,7 +110,14 @@ describe('publicDnsRecords', () => {
     ]);
     // The whole list is zone by zone, in domain_public order.
     expect(records[0].fqdn).toBe('example.com');
-    expect(records.findIndex((r) => r.fqdn === 'dev.example.com')).toBe(inParent.length);
+    expect(all.findIndex((r) => r.fqdn === 'dev.example.com')).toBe(all.filter((r) => r.fqdn === 'example.com' || (r.fqdn.endsWith('.example.com') && !r.fqdn.endsWith('dev.example.com'))).length);
+  });
+
+  it('serves the built-in admin endpoints in every zone, via every frontend', () => {
+    const names = [...new Set(all.filter((r) => isBuiltin(r.fqdn)).map((r) => `${r.fqdn} ${r.type}`))];
+    expect(names.sort()).toEqual(
+      ['alertmanager', 'dashboard', 'monitoring'].flatMap((n) => [`${n}.dev.example.com A`, `${n}.dev.example.com AAAA`, `${n}.example.com A`, `${n}.example.com AAAA`]).sort(),
+    );
   });
 
   it('leaves out skip_dns services, horizontal and TCP endpoints, and names outside every zone', () => {
@@ -140,7 +151,7 @@ describe('publicDnsVars', () => {
     expect(z.records[1]).toEqual({ name: 'example.com.', ttl: 3600, type: 'NS', data: 'ns1.example.com.', purpose: 'name server on fe1' });
     const moved = publicDnsVars(ctxOf({ 'hosts.yml': HOSTS.replace('198.51.100.1', '198.51.100.9') }));
     expect(moved.float_dns_zones[0].serial).not.toBe(z.serial);
-    expect(moved.float_dns_zones[0].records.filter((r) => r.data === '198.51.100.9').map((r) => r.name)).toEqual([
+    expect(moved.float_dns_zones[0].records.filter((r) => r.data === '198.51.100.9' && !isBuiltin(r.name)).map((r) => r.name)).toEqual([
       'example.com.',
       'api.example.com.',
       'irc.example.com.',

@@ -41,10 +41,12 @@ function prepareLocal(): void {
   expect(aliceHash).toMatch(/^\$y\$/);
 }
 
-function curl(ctx: ClusterCtx, path: string, args: string[] = []) {
-  const r = sh('curl', ['-s', '-k', '--max-time', '10', '-D', '-', '--resolve', `${NAME}:443:${ctx.ip.fe1}`, ...args, `https://${NAME}${path}`]);
+/** HTTPS to `name` through fe1, as a client outside the fleet. */
+function curlAt(ctx: ClusterCtx, name: string, path: string, args: string[] = []) {
+  const r = sh('curl', ['-s', '-k', '--max-time', '10', '-D', '-', '--resolve', `${name}:443:${ctx.ip.fe1}`, ...args, `https://${name}${path}`]);
   return { code: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(r.out)?.[1] ?? 0), out: r.out };
 }
+const curl = (ctx: ClusterCtx, path: string, args: string[] = []) => curlAt(ctx, NAME, path, args);
 const cert = (who: string) => ['--cert', L(`${who}.crt`), '--key', L(`${who}.key`)];
 
 /** The backend's request log (one line per request: REQUEST_URI and X-Float-Admin as the CGI saw them). */
@@ -119,6 +121,27 @@ admin-echo:
       expect(sh('openssl', ['pkcs12', '-in', L('alice.p12'), '-passin', 'pass:wrong', '-nokeys']).status).not.toBe(0);
       // An existing file is not overwritten.
       expect(ctx.float(['admin-cert', 'bob', '--out', L('bob.p12')]).status).toBe(2);
+    });
+
+    it("the built-in admin endpoints: the dashboard, Prometheus' and Alertmanager's UIs are refused without a certificate, served with bob's", () => {
+      const dash = 'dashboard.example.test';
+      expect(curlAt(ctx, dash, '/').code).toBe(403);
+      expect(curlAt(ctx, dash, '/api/v1/query?query=up').code).toBe(403);
+      expect(curlAt(ctx, 'monitoring.example.test', '/-/ready').code).toBe(403);
+      expect(curlAt(ctx, 'alertmanager.example.test', '/-/ready').code).toBe(403);
+      // With bob's certificate: the site float rendered, and the live state it asks Prometheus for.
+      const site = curlAt(ctx, dash, '/', cert('bob'));
+      expect(site.code, site.out).toBe(200);
+      expect(site.out).toContain('<!DOCTYPE html>');
+      const q = curlAt(ctx, dash, '/api/v1/query?query=up', cert('bob'));
+      expect(q.code, q.out).toBe(200);
+      const body = JSON.parse(q.out.slice(q.out.indexOf('\r\n\r\n') + 4)) as { status: string; data: { result: unknown[] } };
+      expect(body.status).toBe('success');
+      expect(body.data.result.length).toBeGreaterThan(0);
+      // Only the query API: the rest of Prometheus is not behind this name.
+      expect(curlAt(ctx, dash, '/api/v1/targets', cert('bob')).code).toBe(404);
+      expect(curlAt(ctx, 'monitoring.example.test', '/-/ready', cert('bob')).code).toBe(200);
+      expect(curlAt(ctx, 'alertmanager.example.test', '/-/ready', cert('bob')).code).toBe(200);
     });
 
     it('no certificate: 403 and the backend sees nothing, forged header or not', () => {
