@@ -130,8 +130,8 @@ describe.skipIf(skipReason !== undefined || active.length === 0)('cluster servic
   });
 
   // The suites' configuration changes (moves, outages, removals, a host joining the
-  // overlay) each re-run float on four hosts: measured at about 45 minutes together on
-  // this machine, on top of the 25 minutes above, beyond the suite's time budget until
-  // `float run` is faster. They run with FLOAT_CLUSTER_CHANGES=1 (see README, Tests).
-  if (process.env.FLOAT_CLUSTER_CHANGES === '1') for (const s of active) if (s.changes) describe(`${s.name}: changes`, () => s.changes!(ctx));
+  // overlay), each re-running float on four hosts: with ansible-mitogen's strategy the
+  // whole file took 34 minutes on this machine while two other test files ran beside
+  // it. FLOAT_CLUSTER_CHANGES=0 leaves them out, for a quicker look at the checks.
+  if (process.env.FLOAT_CLUSTER_CHANGES !== '0') for (const s of active) if (s.changes) describe(`${s.name}: changes`, () => s.changes!(ctx));
 });
