@@ -135,5 +135,6 @@ export function recap(out: string): Record<string, { changed: number; unreachabl
 
 /** "host: task" for every task reported changed, to explain a non-idempotent run. */
 export function changedTasks(out: string): string[] {
-  return [...out.matchAll(/^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK )[^\n]*\n)*?changed: \[(\w+)\][^\n]*/gm)].map((m) => `${m[2]}: ${m[1]}`);
+  // With the rest of the line: the loop item that changed, when there is one.
+  return [...out.matchAll(/^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK )[^\n]*\n)*?changed: \[(\w+)\]([^\n]*)/gm)].map((m) => `${m[2]}: ${m[1]}${m[3].replace(/^ => /, ' ')}`);
 }
