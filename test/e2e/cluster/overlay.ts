@@ -154,7 +154,32 @@ export const overlaySuite: ClusterSuite = {
       expect(ctx.on('be1', 'wg show vpn0 peers').out.split('\n').filter(Boolean)).toHaveLength(3);
     });
 
-    it('after aux1 joined, a second run changes nothing', () => {
+    it('aux1 leaves again: its key is in no peer list, its interface and unit are gone, the others still reach each other', () => {
+      const keyOf = (h: string) => ctx.on(h, 'wg show vpn0 public-key').out.trim();
+      const auxKey = keyOf('aux1');
+      expect(auxKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      // Positive control: before it leaves, every other member has aux1's key as a peer.
+      for (const h of MEMBERS) expect(ctx.on(h, 'wg show vpn0 peers').out.split('\n'), h).toContain(auxKey);
+      ctx.edit('group_vars/all/overlay.yml', (t) => t.replace('groups: [frontend, backend, aux]', 'groups: [frontend, backend]'), 'overlay: aux leaves vpn0');
+      const before = readHosts(ctx);
+      ctx.edit('hosts.yml', (t) => dropAddress(t, 'aux1'), 'overlay: aux1 address dropped');
+      // Exactly aux1's address line went.
+      const after = readHosts(ctx);
+      expect(before.split('\n').filter((l) => !after.split('\n').includes(l))).toEqual([expect.stringMatching(/^    ip_vpn0: \S+$/)]);
+      expect(after.match(/ip_vpn0:/g)).toHaveLength(MEMBERS.length);
+      ctx.runOk([], 'overlay: aux1 leaves');
+      for (const h of MEMBERS) {
+        const peers = ctx.on(h, 'wg show vpn0 peers').out.split('\n').filter(Boolean);
+        expect(peers, h).not.toContain(auxKey);
+        expect(peers, h).toHaveLength(MEMBERS.length - 1);
+      }
+      expect(ctx.on('aux1', 'ip link show vpn0').status).not.toBe(0);
+      expect(ctx.on('aux1', 'test -e /etc/systemd/system/float-overlay-vpn0.service').status).not.toBe(0);
+      const r = until(ctx, 'be1', `ping -c 1 -W 2 ${overlayPrefix(ctx)}.${ADDR.fe1}`, 8);
+      expect(r.status, r.out).toBe(0);
+    });
+
+    it('after aux1 joined and left, a second run changes nothing', () => {
       const r = ctx.runOk([], 'overlay: second run');
       const counts = recap(r.out);
       const changed = Object.keys(counts).filter((h) => counts[h].changed !== 0);
@@ -164,3 +189,16 @@ export const overlaySuite: ClusterSuite = {
 };
 
 const readHosts = (ctx: ClusterCtx) => readFileSync(join(ctx.dir, 'hosts.yml'), 'utf8');
+
+/** hosts.yml without `host`'s ip_vpn0 line; the other hosts' lines as they are. */
+function dropAddress(text: string, host: string): string {
+  let inHost = false;
+  return text
+    .split('\n')
+    .filter((l) => {
+      if (/^\S/.test(l)) inHost = false;
+      else if (/^  \S/.test(l)) inHost = l.trim() === `${host}:`;
+      return !(inHost && /^    ip_vpn0:/.test(l));
+    })
+    .join('\n');
+}
