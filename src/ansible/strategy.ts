@@ -126,8 +126,8 @@ export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env
 
 /**
  * The hosts' Python: float manages Debian hosts, whose interpreter is /usr/bin/python3,
- * so Ansible need not discover it on every host at the start of every run (about 1 s
- * a host with ansible-mitogen, which asks over a shell). The operator's
+ * so Ansible need not discover it on every host at the start of every run (a shell
+ * round trip per host before its first task). The operator's
  * ANSIBLE_PYTHON_INTERPRETER or interpreter_python in ansible.cfg wins, and
  * ansible_python_interpreter in the inventory wins over both, as always in Ansible.
  */
