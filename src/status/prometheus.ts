@@ -20,8 +20,7 @@ export function sshQueryArgv(model: Model, host: Host, port: number, query: stri
   const remote = ['curl', '-sS', '--fail', '--max-time', '20', '--get', '--data-urlencode', `query=${query}`, `http://localhost:${port}/api/v1/query`]
     .map(shellQuote)
     .join(' ');
-  const [ssh, ...args] = sshArgv(model, host, remote);
-  return [ssh, '-o', 'ConnectTimeout=10', ...args];
+  return sshArgv(model, host, remote, ['-o', 'ConnectTimeout=10']);
 }
 
 /** Checks a /api/v1/query response body and returns its instant vector. */

@@ -95,7 +95,7 @@ describe.skipIf(skip !== undefined)('float status with a real Prometheus', () =>
     const host1 = model.hosts.find((h) => h.name === 'host1')!;
     const argv = sshQueryArgv(model, host1, prom.port, 'ALERTS{alertstate="firing"}');
     // The host reached as Ansible reaches it (its first address here: no ansible_host).
-    expect(argv.slice(0, -1)).toEqual(['ssh', '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes', '--', '10.0.0.1']);
+    expect(argv.slice(0, -1)).toEqual(['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '--', '10.0.0.1']);
     const r = spawnSync('sh', ['-c', argv[argv.length - 1]], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const v = parseVector(r.stdout, 'test');
