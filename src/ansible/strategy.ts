@@ -18,10 +18,17 @@ export interface StrategyChoice {
   message: string;
 }
 
+/** An ansible.cfg: where it is, and its text. */
+export interface AnsibleCfg {
+  path: string;
+  text: string;
+}
+
 /** The ansible.cfg Ansible reads, in its own order: ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg. */
-export function ansibleCfgPath(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const candidates = [env.ANSIBLE_CONFIG, join(cwd, 'ansible.cfg'), join(env.HOME ?? homedir(), '.ansible.cfg'), '/etc/ansible/ansible.cfg'];
-  return candidates.find((p): p is string => !!p && existsSync(p));
+export function readAnsibleCfg(cwd: string, env: NodeJS.ProcessEnv): AnsibleCfg | undefined {
+  const candidates = [env.ANSIBLE_CONFIG, join(resolve(cwd), 'ansible.cfg'), join(env.HOME ?? homedir(), '.ansible.cfg'), '/etc/ansible/ansible.cfg'];
+  const path = candidates.find((p): p is string => !!p && existsSync(p));
+  return path === undefined ? undefined : { path, text: readFileSync(path, 'utf8') };
 }
 
 /** The value an ansible.cfg gives KEY in [defaults], if any. */
@@ -93,14 +100,14 @@ export function hostKeyCheckingArgs(hosts: Array<Record<string, unknown>>): 'no'
 }
 
 /**
- * `hosts`: every host's connection variables as Ansible merges them (ssh.ts
- * connectionVars), to keep what their ssh arguments ask of host key checking.
+ * `cfg`: the ansible.cfg Ansible reads (readAnsibleCfg). `hosts`: every host's
+ * connection variables as Ansible merges them (ssh.ts connectionVars), to keep what
+ * their ssh arguments ask of host key checking.
  */
-export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env, hosts: Array<Record<string, unknown>> = []): StrategyChoice {
+export function chooseStrategy(cfg: AnsibleCfg | undefined, env: NodeJS.ProcessEnv = process.env, hosts: Array<Record<string, unknown>> = []): StrategyChoice {
   if (env.ANSIBLE_STRATEGY) return { env: {}, message: `Ansible strategy ${env.ANSIBLE_STRATEGY} (ANSIBLE_STRATEGY)` };
-  const cfg = ansibleCfgPath(resolve(cwd), env);
-  const fromCfg = cfg === undefined ? undefined : cfgDefault(readFileSync(cfg, 'utf8'), 'strategy');
-  if (fromCfg) return { env: {}, message: `Ansible strategy ${fromCfg} (${cfg})` };
+  const fromCfg = cfg === undefined ? undefined : cfgDefault(cfg.text, 'strategy');
+  if (fromCfg) return { env: {}, message: `Ansible strategy ${fromCfg} (${cfg!.path})` };
   const dir = mitogenStrategyDir(env);
   if (!dir) {
     return { env: {}, message: 'Ansible strategy linear (install ansible-mitogen for about twice the speed)' };
@@ -131,9 +138,8 @@ export function chooseStrategy(cwd: string, env: NodeJS.ProcessEnv = process.env
  * ANSIBLE_PYTHON_INTERPRETER or interpreter_python in ansible.cfg wins, and
  * ansible_python_interpreter in the inventory wins over both, as always in Ansible.
  */
-export function chooseInterpreter(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function chooseInterpreter(cfg: AnsibleCfg | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   if (env.ANSIBLE_PYTHON_INTERPRETER) return {};
-  const cfg = ansibleCfgPath(resolve(cwd), env);
-  if (cfg !== undefined && cfgDefault(readFileSync(cfg, 'utf8'), 'interpreter_python')) return {};
+  if (cfg !== undefined && cfgDefault(cfg.text, 'interpreter_python')) return {};
   return { ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' };
 }

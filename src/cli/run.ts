@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { buildPlaybookCommand, resolvePlaybook } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
 import { connectionVars } from '../ansible/ssh.js';
-import { chooseInterpreter, chooseStrategy } from '../ansible/strategy.js';
+import { chooseInterpreter, chooseStrategy, readAnsibleCfg } from '../ansible/strategy.js';
 import { FloatUserError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { FLOAT_ROOT } from '../config/load.js';
 import type { ConfigFile } from '../config/schema/config.js';
@@ -122,9 +122,10 @@ async function runLocked(parsed: RunArgs, playbook: string): Promise<number> {
     },
   });
   const model = prepared.plan.model;
-  const strategy = chooseStrategy(configDir, process.env, model.hosts.map((h) => connectionVars(model, h)));
+  const cfg = readAnsibleCfg(configDir, process.env);
+  const strategy = chooseStrategy(cfg, process.env, model.hosts.map((h) => connectionVars(model, h)));
   process.stderr.write(`float run: ${strategy.message}\n`);
-  return runPlaybook({ ...cmd, env: { ...cmd.env, ...strategy.env, ...chooseInterpreter(configDir) } });
+  return runPlaybook({ ...cmd, env: { ...cmd.env, ...strategy.env, ...chooseInterpreter(cfg, process.env) } });
 }
 
 type RollbackMode = ConfigFile['rollback_protection'];

@@ -5,7 +5,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cfgDefault, chooseInterpreter, chooseStrategy, hostKeyCheckingArgs } from '../../src/ansible/strategy.js';
+import { cfgDefault, chooseInterpreter, chooseStrategy, hostKeyCheckingArgs, readAnsibleCfg } from '../../src/ansible/strategy.js';
+
+/** As float run asks: the ansible.cfg Ansible would read from `cwd`, then the choice. */
+const strategyAt = (cwd: string, env: NodeJS.ProcessEnv, hosts?: Array<Record<string, unknown>>) => chooseStrategy(readAnsibleCfg(cwd, env), env, hosts);
+const interpreterAt = (cwd: string, env: NodeJS.ProcessEnv) => chooseInterpreter(readAnsibleCfg(cwd, env), env);
 
 const dir = mkdtempSync(join(tmpdir(), 'float-strategy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,10 +50,10 @@ describe('chooseInterpreter', () => {
   const cwd = join(dir, 'interp');
   mkdirSync(cwd, { recursive: true });
   it("is Debian's python3 unless the operator chose one", () => {
-    expect(chooseInterpreter(cwd, { HOME })).toEqual({ ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' });
-    expect(chooseInterpreter(cwd, { HOME, ANSIBLE_PYTHON_INTERPRETER: '/opt/py' })).toEqual({});
+    expect(interpreterAt(cwd, { HOME })).toEqual({ ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' });
+    expect(interpreterAt(cwd, { HOME, ANSIBLE_PYTHON_INTERPRETER: '/opt/py' })).toEqual({});
     writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\ninterpreter_python = auto_silent\n');
-    expect(chooseInterpreter(cwd, { HOME })).toEqual({});
+    expect(interpreterAt(cwd, { HOME })).toEqual({});
   });
 });
 
@@ -59,14 +63,14 @@ describe('chooseStrategy', () => {
   const debian = fakeAnsible('debian', '/usr/bin/python3');
 
   it('takes mitogen_linear from the Debian package when nothing else is chosen', () => {
-    const c = chooseStrategy(cwd, { PATH: debian, HOME });
+    const c = strategyAt(cwd, { PATH: debian, HOME });
     expect(c.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
     expect(c.env.ANSIBLE_STRATEGY_PLUGINS).toBe('/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy');
     expect(c.message).toContain('mitogen_linear');
   });
 
   it('keeps ANSIBLE_STRATEGY from the environment', () => {
-    const c = chooseStrategy(cwd, { PATH: debian, HOME, ANSIBLE_STRATEGY: 'free' });
+    const c = strategyAt(cwd, { PATH: debian, HOME, ANSIBLE_STRATEGY: 'free' });
     expect(c.env).toEqual({});
     expect(c.message).toBe('Ansible strategy free (ANSIBLE_STRATEGY)');
   });
@@ -75,35 +79,35 @@ describe('chooseStrategy', () => {
     const local = join(dir, 'local');
     mkdirSync(local, { recursive: true });
     writeFileSync(join(local, 'ansible.cfg'), '[defaults]\nstrategy = linear\n');
-    expect(chooseStrategy(local, { PATH: debian, HOME }).env).toEqual({});
+    expect(strategyAt(local, { PATH: debian, HOME }).env).toEqual({});
     writeFileSync(join(dir, 'other.cfg'), '[defaults]\nstrategy = free\n');
-    const c = chooseStrategy(cwd, { PATH: debian, HOME, ANSIBLE_CONFIG: join(dir, 'other.cfg') });
+    const c = strategyAt(cwd, { PATH: debian, HOME, ANSIBLE_CONFIG: join(dir, 'other.cfg') });
     expect(c.env).toEqual({});
     expect(c.message).toContain('free');
     // Positive control: an ansible.cfg without a strategy leaves the choice to float.
     writeFileSync(join(local, 'ansible.cfg'), '[defaults]\nforks = 10\n');
-    expect(chooseStrategy(local, { PATH: debian, HOME }).env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
+    expect(strategyAt(local, { PATH: debian, HOME }).env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
   });
 
   it("keeps the hosts' own StrictHostKeyChecking, which mitogen would override", () => {
     const off = { ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' };
     // Every host turns it off: mitogen_linear, told the same through host_key_checking.
-    const all = chooseStrategy(cwd, { PATH: debian, HOME }, [off, off]);
+    const all = strategyAt(cwd, { PATH: debian, HOME }, [off, off]);
     expect(all.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
     expect(all.env.ANSIBLE_HOST_KEY_CHECKING).toBe('False');
     // Only some: Ansible's own strategy, where each host's arguments keep working.
-    const some = chooseStrategy(cwd, { PATH: debian, HOME }, [off, {}]);
+    const some = strategyAt(cwd, { PATH: debian, HOME }, [off, {}]);
     expect(some.env).toEqual({});
     expect(some.message).toContain('StrictHostKeyChecking');
     // None: mitogen_linear with Ansible's host key checking as configured.
-    const none = chooseStrategy(cwd, { PATH: debian, HOME }, [{}, { ansible_ssh_extra_args: '-o ConnectTimeout=5' }]);
+    const none = strategyAt(cwd, { PATH: debian, HOME }, [{}, { ansible_ssh_extra_args: '-o ConnectTimeout=5' }]);
     expect(none.env.ANSIBLE_STRATEGY).toBe('mitogen_linear');
     expect(none.env.ANSIBLE_HOST_KEY_CHECKING).toBeUndefined();
   });
 
   it('falls back to the default when the interpreter has no ansible-mitogen', () => {
     // /bin/true prints nothing: no ansible-mitogen found, Ansible's default stands.
-    const c = chooseStrategy(cwd, { PATH: fakeAnsible('other', '/bin/true'), HOME });
+    const c = strategyAt(cwd, { PATH: fakeAnsible('other', '/bin/true'), HOME });
     expect(c.env).toEqual({});
     expect(c.message).toContain('linear');
   });
