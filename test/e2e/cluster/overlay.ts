@@ -175,6 +175,9 @@ export const overlaySuite: ClusterSuite = {
       }
       expect(ctx.on('aux1', 'ip link show vpn0').status).not.toBe(0);
       expect(ctx.on('aux1', 'test -e /etc/systemd/system/float-overlay-vpn0.service').status).not.toBe(0);
+      // Positive controls, same probes: a member still has both.
+      expect(ctx.on('be1', 'ip link show vpn0').status).toBe(0);
+      expect(ctx.on('be1', 'test -e /etc/systemd/system/float-overlay-vpn0.service').status).toBe(0);
       const r = until(ctx, 'be1', `ping -c 1 -W 2 ${overlayPrefix(ctx)}.${ADDR.fe1}`, 8);
       expect(r.status, r.out).toBe(0);
     });
