@@ -109,7 +109,7 @@ export async function benchFloatRun(): Promise<boolean | void> {
     // picks ansible-mitogen's mitogen_linear when it is installed).
     const linear = float(['run', '--config', config, 'site.yml'], { ...PROFILE_ENV, ANSIBLE_STRATEGY: 'linear' }, dir);
     const compile = [0, 1, 2].map(() => float(['compile', '--config', config]).wall).sort((a, b) => a - b)[1];
-    const changed = [...again.out.matchAll(/changed=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const changed = hostTasks(again.out).changed;
     const rows: Array<[string, number, number]> = [
       ['first run on freshly booted hosts', first.wall, 60],
       [`no-change run (changed=${changed}; ${strategyOf(again.out)})`, again.wall, 20],
